@@ -1,0 +1,345 @@
+#include "core/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace shoal::core {
+
+namespace {
+constexpr size_t kKeptInputCapacity = 64 * 1024;
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+}  // namespace
+
+void Session::OnPeerShutdown() { connection().CloseAfterFlush(CloseReason::kPeerClosed); }
+
+Connection::Connection(ConnectionOwner& owner, ScopedFd fd, ListenerStats& stats)
+    : owner_(owner),
+      fd_(std::move(fd)),
+      stats_(stats),
+      output_(&owner.chunk_pool()),
+      last_activity_ns_(owner.loop().now_ns()) {}
+
+Connection::~Connection() {
+  owner_.loop().timers().Cancel(this);
+  owner_.loop().CancelReady(this);
+}
+
+absl::Status Connection::Start(Protocol& protocol) {
+  session_ = protocol.NewSession(*this);
+  if (auto status = owner_.loop().Add(fd_.get(), kReadEvents, this); !status.ok()) return status;
+  ArmDeadlineNoLaterThan(last_activity_ns_ + owner_.settings().idle_timeout_ns);
+  return absl::OkStatus();
+}
+
+std::string Connection::PeerName() const {
+  auto peer = PeerAddress(fd_.get());
+  return peer.ok() ? peer->ToString() : "<unknown peer>";
+}
+
+void Connection::Send(std::string_view bytes) {
+  if (state_ == State::kClosed || bytes.empty()) return;
+  if (output_.empty()) last_write_progress_ns_ = now_ns();
+  output_.Append(bytes);
+}
+
+void Connection::ForwardInput(uint64_t bytes) {
+  forward_remaining_ += bytes;
+  if (output_.empty()) last_write_progress_ns_ = now_ns();
+}
+
+void Connection::CloseAfterFlush(CloseReason reason) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kFlushing;
+  pending_close_reason_ = reason;
+  owner_.loop().CancelReady(this);
+  if (output_.empty()) FinishFlushing();
+}
+
+void Connection::Close(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  owner_.loop().Remove(fd_.get());
+  owner_.loop().timers().Cancel(this);
+  owner_.loop().CancelReady(this);
+  output_.Clear();
+  fd_.reset();
+  stats_.CountClose(reason);
+  stats_.active.Add(-1);
+  owner_.OnConnectionClosed(this, reason);
+}
+
+void Connection::BeginDrain() {
+  if (draining_) return;
+  draining_ = true;
+  if (state_ != State::kOpen) return;
+  // Answer what has already arrived (a connection accepted during the drain may carry a request),
+  // then close at the first request boundary.
+  if (!reading_paused()) {
+    readable_pending_ = true;
+    ReadUntilBlockedOrBudget();
+  } else {
+    MaybeFinishDrain();
+  }
+}
+
+void Connection::ResumeAfterBudget() {
+  if (!paused_for_budget_) return;
+  paused_for_budget_ = false;
+  if (readable_pending_ && !reading_paused()) owner_.loop().QueueReady(this);
+}
+
+void Connection::HandleEvents(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EPOLLERR) {
+    Close(CloseReason::kReset);
+    return;
+  }
+  if (events & EPOLLOUT) {
+    Flush();
+    if (state_ == State::kClosed) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+    readable_pending_ = true;
+    if (state_ == State::kLingering) {
+      DiscardInput();
+    } else if (state_ == State::kOpen && !reading_paused()) {
+      ReadUntilBlockedOrBudget();
+    }
+  }
+}
+
+void Connection::HandleReady() {
+  if (state_ == State::kOpen && !reading_paused()) ReadUntilBlockedOrBudget();
+}
+
+void Connection::ReadUntilBlockedOrBudget() {
+  const ConnectionSettings& settings = owner_.settings();
+  ChunkPool& pool = owner_.chunk_pool();
+  size_t budget = settings.read_budget_bytes;
+  while (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget > 0) {
+    if (pool.queued_bytes() >= settings.worker_budget) {
+      paused_for_budget_ = true;
+      owner_.OnBudgetBlocked(this);
+      break;
+    }
+    size_t room = static_cast<size_t>(
+        std::min<uint64_t>(budget, settings.worker_budget - pool.queued_bytes()));
+    size_t n = ReadOnce(room);
+    if (n == 0) break;
+    budget -= std::min(budget, n);
+  }
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget == 0) {
+    owner_.loop().QueueReady(this);
+  }
+  bool in_progress = forward_remaining_ > 0 || session_->RequestInProgress();
+  if (in_progress && !request_in_progress_) {
+    request_started_ns_ = now_ns();
+    ArmDeadlineNoLaterThan(request_started_ns_ + settings.read_timeout_ns);
+  }
+  request_in_progress_ = in_progress;
+  Flush();
+  if (state_ != State::kClosed) MaybeFinishDrain();
+}
+
+size_t Connection::ReadOnce(size_t max_bytes) {
+  long n;
+  if (forward_remaining_ > 0 && input_.empty()) {
+    n = output_.AppendFromFd(fd_.get(), std::min<uint64_t>(max_bytes, forward_remaining_));
+    if (n > 0) {
+      if (output_.size() == static_cast<size_t>(n)) last_write_progress_ns_ = now_ns();
+      stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      last_activity_ns_ = now_ns();
+      forward_remaining_ -= static_cast<uint64_t>(n);
+      if (forward_remaining_ == 0) session_->OnForwardComplete();
+      CheckWatermarks();
+      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
+    }
+  } else if (input_.empty()) {
+    size_t want = std::min(max_bytes, owner_.read_scratch_bytes());
+    n = read(fd_.get(), owner_.read_scratch(), want);
+    if (n > 0) {
+      stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      last_activity_ns_ = now_ns();
+      Deliver(std::string_view(owner_.read_scratch(), static_cast<size_t>(n)), false);
+      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
+    }
+  } else {
+    input_.EnsureWritable(std::min(max_bytes, owner_.read_scratch_bytes()));
+    size_t want = std::min(max_bytes, input_.writable_bytes());
+    n = read(fd_.get(), input_.writable_data(), want);
+    if (n > 0) {
+      input_.Commit(static_cast<size_t>(n));
+      stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      last_activity_ns_ = now_ns();
+      Deliver(input_.readable(), true);
+      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
+    }
+  }
+  if (n == 0) {
+    HandlePeerShutdown();
+    return 0;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    readable_pending_ = false;
+    return 0;
+  }
+  if (errno != EINTR) Close(CloseReason::kReset);
+  return 0;
+}
+
+void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
+  size_t consumed = session_->OnData(data);
+  if (state_ == State::kClosed) return;
+  if (data_is_in_input_buffer) {
+    input_.Consume(consumed);
+    input_.ShrinkIfEmpty(kKeptInputCapacity);
+  } else if (consumed < data.size()) {
+    input_.Append(data.substr(consumed));
+  }
+  CheckWatermarks();
+}
+
+void Connection::HandlePeerShutdown() {
+  peer_shut_down_ = true;
+  readable_pending_ = false;
+  if (state_ == State::kOpen) {
+    session_->OnPeerShutdown();
+  } else if (state_ == State::kLingering) {
+    Close(pending_close_reason_);
+  }
+}
+
+void Connection::DiscardInput() {
+  char* scratch = owner_.read_scratch();
+  for (;;) {
+    ssize_t n = read(fd_.get(), scratch, owner_.read_scratch_bytes());
+    if (n > 0) {
+      stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      readable_pending_ = false;
+      return;
+    }
+    Close(n == 0 ? pending_close_reason_ : CloseReason::kReset);
+    return;
+  }
+}
+
+void Connection::Flush() {
+  if (state_ == State::kClosed) return;
+  if (!output_.empty()) {
+    OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
+    if (result.written > 0) {
+      stats_.bytes_sent.Add(result.written);
+      last_activity_ns_ = last_write_progress_ns_ = now_ns();
+    }
+    if (result.error != 0) {
+      Close(CloseReason::kReset);
+      return;
+    }
+  }
+  bool pending = !output_.empty();
+  UpdateWriteInterest(pending);
+  if (state_ == State::kClosed) return;
+  if (pending) {
+    ArmDeadlineNoLaterThan(last_write_progress_ns_ + owner_.settings().write_timeout_ns);
+  } else if (state_ == State::kFlushing) {
+    FinishFlushing();
+    return;
+  }
+  CheckWatermarks();
+}
+
+void Connection::FinishFlushing() {
+  if (peer_shut_down_) {
+    Close(pending_close_reason_);
+    return;
+  }
+  if (::shutdown(fd_.get(), SHUT_WR) != 0) {
+    Close(pending_close_reason_);
+    return;
+  }
+  state_ = State::kLingering;
+  linger_deadline_ns_ = now_ns() + owner_.settings().read_timeout_ns;
+  ArmDeadlineNoLaterThan(linger_deadline_ns_);
+  DiscardInput();
+}
+
+void Connection::UpdateWriteInterest(bool want_writable) {
+  if (want_writable == write_interest_) return;
+  write_interest_ = want_writable;
+  uint32_t events = kReadEvents | (want_writable ? uint32_t{EPOLLOUT} : 0u);
+  if (!owner_.loop().Modify(fd_.get(), events, this).ok()) Close(CloseReason::kReset);
+}
+
+void Connection::CheckWatermarks() {
+  const ConnectionSettings& settings = owner_.settings();
+  size_t queued = output_.size();
+  if (!paused_for_watermark_ && queued > settings.high_watermark) {
+    paused_for_watermark_ = true;
+    owner_.worker_stats().backpressure_pauses.Add();
+  } else if (paused_for_watermark_ && queued <= settings.low_watermark) {
+    paused_for_watermark_ = false;
+    owner_.worker_stats().backpressure_resumes.Add();
+    // Bytes that arrived while paused raised no new edge: read them now.
+    if (state_ == State::kOpen && readable_pending_ && !reading_paused()) {
+      owner_.loop().QueueReady(this);
+    }
+  }
+}
+
+void Connection::MaybeFinishDrain() {
+  if (!draining_ || state_ != State::kOpen) return;
+  if (forward_remaining_ > 0 || session_->RequestInProgress()) return;
+  CloseAfterFlush(CloseReason::kShutdown);
+}
+
+void Connection::ArmDeadlineNoLaterThan(int64_t deadline) {
+  if (!scheduled() || deadline < deadline_ns()) owner_.loop().timers().Schedule(this, deadline);
+}
+
+int64_t Connection::NextDeadline() const {
+  const ConnectionSettings& settings = owner_.settings();
+  int64_t next = INT64_MAX;
+  if (state_ == State::kLingering) next = std::min(next, linger_deadline_ns_);
+  if (!output_.empty()) {
+    next = std::min(next, last_write_progress_ns_ + settings.write_timeout_ns);
+  }
+  if (request_in_progress_) next = std::min(next, request_started_ns_ + settings.read_timeout_ns);
+  if (output_.empty() && !request_in_progress_) {
+    next = std::min(next, last_activity_ns_ + settings.idle_timeout_ns);
+  }
+  return next;
+}
+
+void Connection::OnExpire() {
+  if (state_ == State::kClosed) return;
+  const ConnectionSettings& settings = owner_.settings();
+  int64_t now = now_ns();
+  if (state_ == State::kLingering && now >= linger_deadline_ns_) {
+    Close(pending_close_reason_);
+    return;
+  }
+  if (!output_.empty() && now - last_write_progress_ns_ >= settings.write_timeout_ns) {
+    Close(CloseReason::kWriteTimeout);
+    return;
+  }
+  if (request_in_progress_ && now - request_started_ns_ >= settings.read_timeout_ns) {
+    Close(CloseReason::kReadTimeout);
+    return;
+  }
+  if (output_.empty() && !request_in_progress_ &&
+      now - last_activity_ns_ >= settings.idle_timeout_ns) {
+    Close(state_ == State::kOpen ? CloseReason::kIdleTimeout : pending_close_reason_);
+    return;
+  }
+  owner_.loop().timers().Schedule(this, NextDeadline());
+}
+
+}  // namespace shoal::core

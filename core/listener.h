@@ -1,0 +1,87 @@
+// Listener: one listening socket registered with one worker's EventLoop (edge-triggered). On
+// readiness it accepts with accept4(NONBLOCK|CLOEXEC) in a loop, at most `accept_budget` per turn
+// (then it re-queues itself on the ready list), and hands each connection to its AcceptHandler.
+//
+// Descriptor exhaustion (EMFILE/ENFILE): the worker keeps one reserve descriptor; the listener
+// closes it, accepts and immediately closes the pending connection, and reopens the reserve, so
+// the queue drains and the edge-triggered listener never spins or stalls. If even that fails, it
+// stops accepting and retries from a timer.
+//
+// Threading: the owning loop's thread only.
+#ifndef SHOAL_CORE_LISTENER_H_
+#define SHOAL_CORE_LISTENER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "core/event_loop.h"
+#include "core/socket.h"
+#include "core/stats.h"
+#include "core/timer_wheel.h"
+
+namespace shoal::core {
+
+class AcceptHandler {
+ public:
+  // A new connection accepted on listener `listener_index`.
+  virtual void OnAccepted(ScopedFd fd, size_t listener_index) = 0;
+
+ protected:
+  ~AcceptHandler() = default;
+};
+
+// The worker's spare descriptor for the EMFILE/ENFILE trick.
+class ReserveFd {
+ public:
+  ReserveFd() { Reopen(); }
+  bool Release();  // closes the reserve; false if there was none
+  void Reopen();
+  bool held() const { return fd_.valid(); }
+
+ private:
+  ScopedFd fd_;
+};
+
+class Listener final : private IoHandler, private ReadyHandler, private Timer {
+ public:
+  struct Options {
+    size_t accept_budget = 64;
+    // The socket is shared with other workers' loops (reuseport off): register with
+    // EPOLLEXCLUSIVE so one connection wakes one worker.
+    bool shared = false;
+    int64_t retry_after_ns = 100'000'000;
+  };
+
+  Listener(EventLoop& loop, ScopedFd fd, size_t index, ListenerStats& stats,
+           AcceptHandler& handler, ReserveFd& reserve, const Options& options);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  absl::Status Start();
+  // Accepts every connection already queued (no budget), then deregisters and closes the socket.
+  // Connections completing their handshake after this are refused by the kernel (or, with other
+  // workers' reuseport sockets still open, go to them).
+  void AcceptPendingAndClose();
+  bool open() const { return fd_.valid(); }
+
+ private:
+  void HandleEvents(uint32_t events) override;
+  void HandleReady() override;
+  void OnExpire() override;
+  // Accepts up to `budget` connections; returns true if the queue is known to be empty.
+  bool AcceptSome(size_t budget);
+
+  EventLoop& loop_;
+  ScopedFd fd_;
+  size_t index_;
+  ListenerStats& stats_;
+  AcceptHandler& handler_;
+  ReserveFd& reserve_;
+  Options options_;
+};
+
+}  // namespace shoal::core
+
+#endif  // SHOAL_CORE_LISTENER_H_

@@ -1,0 +1,108 @@
+#include "core/server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace shoal::core {
+
+int OnlineCpuCount() {
+  long count = sysconf(_SC_NPROCESSORS_ONLN);
+  return count > 0 ? static_cast<int>(count) : 1;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
+                                                      const ProtocolFactory& protocols) {
+  std::unique_ptr<Server> server(new Server());
+  int worker_count = options.workers > 0 ? options.workers : OnlineCpuCount();
+  std::vector<std::vector<WorkerListener>> per_worker(static_cast<size_t>(worker_count));
+
+  for (size_t l = 0; l < options.listeners.size(); ++l) {
+    const ServerListenerOptions& spec = options.listeners[l];
+    SocketAddress address = spec.address;
+    ListenOptions listen_options{spec.backlog, spec.reuse_port};
+    for (int w = 0; w < worker_count; ++w) {
+      WorkerListener listener;
+      listener.name = spec.name;
+      listener.protocol = protocols(l, w);
+      if (w == 0 || spec.reuse_port) {
+        auto fd = Listen(address, listen_options);
+        if (!fd.ok()) {
+          return absl::Status(fd.status().code(), "listener '" + spec.name + "' on " +
+                                                      spec.address.ToString() + ": " +
+                                                      std::string(fd.status().message()));
+        }
+        if (w == 0) {
+          auto bound = LocalAddress(fd->get());
+          if (!bound.ok()) return bound.status();
+          address = *bound;
+          server->bound_addresses_.push_back(address);
+        }
+        listener.fd = std::move(*fd);
+      } else {
+        int duplicate = fcntl(per_worker[0][l].fd.get(), F_DUPFD_CLOEXEC, 0);
+        if (duplicate < 0) return ErrnoStatus(errno, "dup listener");
+        listener.fd = ScopedFd(duplicate);
+      }
+      listener.shared = !spec.reuse_port;
+      per_worker[static_cast<size_t>(w)].push_back(std::move(listener));
+    }
+  }
+
+  int cpus = OnlineCpuCount();
+  for (int w = 0; w < worker_count; ++w) {
+    Worker::Options worker_options;
+    worker_options.index = w;
+    worker_options.cpu = options.cpu_affinity ? w % cpus : -1;
+    worker_options.tick_ns = options.tick_ns;
+    worker_options.settings = options.settings;
+    worker_options.socket = options.socket;
+    worker_options.open_connections = &server->open_connections_;
+    worker_options.max_connections = options.max_connections;
+    Server* raw = server.get();
+    auto worker = Worker::Create(worker_options, std::move(per_worker[static_cast<size_t>(w)]),
+                                 [raw](int index) { raw->OnWorkerDrained(index); });
+    if (!worker.ok()) return worker.status();
+    server->workers_.push_back(std::move(*worker));
+  }
+  return server;
+}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  for (auto& worker : workers_) {
+    if (auto status = worker->Start(); !status.ok()) return status;
+  }
+  started_ = true;
+  return absl::OkStatus();
+}
+
+void Server::Drain(int64_t deadline_ns, std::function<void()> on_drained) {
+  {
+    std::lock_guard<std::mutex> lock(drain_mutex_);
+    on_drained_ = std::move(on_drained);
+  }
+  for (auto& worker : workers_) worker->BeginDrain(deadline_ns);
+}
+
+void Server::OnWorkerDrained(int) {
+  if (workers_drained_.fetch_add(1) + 1 != static_cast<int>(workers_.size())) return;
+  std::function<void()> done;
+  {
+    std::lock_guard<std::mutex> lock(drain_mutex_);
+    done.swap(on_drained_);
+  }
+  if (done) done();
+}
+
+void Server::UpdateSettings(const ConnectionSettings& settings) {
+  for (auto& worker : workers_) worker->UpdateSettings(settings);
+}
+
+void Server::Stop() {
+  for (auto& worker : workers_) worker->Stop();
+}
+
+}  // namespace shoal::core

@@ -1,0 +1,85 @@
+// Server: binds every configured listener, starts N workers, drains and stops them.
+//
+// Binding: with reuseport each worker gets its own socket for each listener; worker 0 binds first
+// and, if the configured port is 0, the others bind to the port it got, so all share one port.
+// Without reuseport one socket is shared by all workers (EPOLLEXCLUSIVE).
+//
+// Threading: Create/Start/Stop from one controlling thread (the main thread). Drain,
+// UpdateSettings and the accessors may be called from any thread.
+#ifndef SHOAL_CORE_SERVER_H_
+#define SHOAL_CORE_SERVER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/connection.h"
+#include "core/protocol.h"
+#include "core/socket.h"
+#include "core/worker.h"
+
+namespace shoal::core {
+
+struct ServerListenerOptions {
+  std::string name;
+  SocketAddress address;
+  int backlog = 4096;
+  bool reuse_port = true;
+};
+
+struct ServerOptions {
+  int workers = 1;
+  bool cpu_affinity = false;
+  std::vector<ServerListenerOptions> listeners;
+  int64_t tick_ns = 10'000'000;
+  ConnectionSettings settings;
+  AcceptedSocketOptions socket;
+  int64_t max_connections = 100000;
+};
+
+// Makes the Protocol for listener `listener_index` on worker `worker_index`.
+using ProtocolFactory =
+    std::function<std::unique_ptr<Protocol>(size_t listener_index, int worker_index)>;
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                       const ProtocolFactory& protocols);
+  ~Server();
+
+  absl::Status Start();
+  // Begins a graceful drain on every worker; `on_drained` runs (on some worker thread) once every
+  // worker has closed its listeners and connections, at the latest at `deadline_ns`.
+  void Drain(int64_t deadline_ns, std::function<void()> on_drained);
+  void UpdateSettings(const ConnectionSettings& settings);
+  // Stops every worker's loop and joins the threads. Open connections are closed.
+  void Stop();
+
+  // The bound address of each listener (with the real port when 0 was configured).
+  const std::vector<SocketAddress>& bound_addresses() const { return bound_addresses_; }
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+  int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+
+ private:
+  Server() = default;
+  void OnWorkerDrained(int worker_index);
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<SocketAddress> bound_addresses_;
+  std::atomic<int64_t> open_connections_{0};
+  std::atomic<int> workers_drained_{0};
+  std::mutex drain_mutex_;
+  std::function<void()> on_drained_;
+  bool started_ = false;
+};
+
+// Online CPUs, at least 1.
+int OnlineCpuCount();
+
+}  // namespace shoal::core
+
+#endif  // SHOAL_CORE_SERVER_H_

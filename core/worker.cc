@@ -1,0 +1,193 @@
+#include "core/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+
+namespace shoal::core {
+
+namespace {
+
+std::vector<std::string> ListenerNames(const std::vector<WorkerListener>& listeners) {
+  std::vector<std::string> names;
+  for (const auto& listener : listeners) names.push_back(listener.name);
+  return names;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const Options& options,
+                                                      std::vector<WorkerListener> listeners,
+                                                      std::function<void(int)> on_drained) {
+  EventLoop::Options loop_options;
+  loop_options.tick_ns = options.tick_ns;
+  auto loop = EventLoop::Create(loop_options);
+  if (!loop.ok()) return loop.status();
+  return std::unique_ptr<Worker>(
+      new Worker(options, std::move(*loop), std::move(listeners), std::move(on_drained)));
+}
+
+Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
+               std::vector<WorkerListener> listeners, std::function<void(int)> on_drained)
+    : options_(options),
+      loop_(std::move(loop)),
+      listener_specs_(std::move(listeners)),
+      on_drained_(std::move(on_drained)),
+      stats_(options.index, ListenerNames(listener_specs_)),
+      read_scratch_(new char[options.read_scratch_bytes]) {
+  loop_->set_turn_observer(this);
+  loop_->set_turn_end_hook([this] { DestroyClosed(); });
+}
+
+Worker::~Worker() {
+  Stop();
+  connections_.ForEach([this](Connection* connection) {
+    connections_.Remove(connection);
+    delete connection;
+  });
+  DestroyClosed();
+  listeners_.clear();
+  loop_->timers().Cancel(&drain_deadline_);
+}
+
+absl::Status Worker::Start() {
+  for (size_t i = 0; i < listener_specs_.size(); ++i) {
+    Listener::Options listener_options;
+    listener_options.shared = listener_specs_[i].shared;
+    AcceptHandler& accept_handler = *this;
+    auto listener = std::make_unique<Listener>(*loop_, std::move(listener_specs_[i].fd), i,
+                                               *stats_.listeners[i], accept_handler, reserve_fd_,
+                                               listener_options);
+    if (auto status = listener->Start(); !status.ok()) return status;
+    listeners_.push_back(std::move(listener));
+  }
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void Worker::Run() {
+  pthread_setname_np(pthread_self(), ("shoal-w" + std::to_string(options_.index)).c_str());
+  if (options_.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(options_.cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
+  loop_->Run();
+  // Whatever is still open when the loop stops is closed as a shutdown.
+  connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });
+  DestroyClosed();
+  for (auto& listener : listeners_) listener.reset();
+}
+
+void Worker::Stop() {
+  if (!thread_.joinable()) return;
+  loop_->Quit();
+  thread_.join();
+}
+
+void Worker::BeginDrain(int64_t deadline_ns) {
+  loop_->Post([this, deadline_ns] { DrainOnLoop(deadline_ns); });
+}
+
+void Worker::UpdateSettings(const ConnectionSettings& settings) {
+  loop_->Post([this, settings] {
+    options_.settings = settings;
+    ResumeBudgetBlocked();
+  });
+}
+
+void Worker::DrainOnLoop(int64_t deadline_ns) {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& listener : listeners_) listener->AcceptPendingAndClose();
+  connections_.ForEach([](Connection* connection) { connection->BeginDrain(); });
+  loop_->timers().Schedule(&drain_deadline_, deadline_ns);
+  CheckDrained();
+}
+
+void Worker::ForceCloseAll() {
+  connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });
+  CheckDrained();
+}
+
+void Worker::CheckDrained() {
+  if (!draining_ || drained_reported_ || !connections_.empty()) return;
+  drained_reported_ = true;
+  loop_->timers().Cancel(&drain_deadline_);
+  if (on_drained_) on_drained_(options_.index);
+}
+
+void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
+  ListenerStats& listener_stats = *stats_.listeners[listener_index];
+  listener_stats.accepted.Add();
+  int64_t open = options_.open_connections == nullptr
+                     ? 0
+                     : options_.open_connections->fetch_add(1, std::memory_order_relaxed);
+  if (open >= options_.max_connections) {
+    options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
+    listener_stats.CountClose(CloseReason::kOverload);
+    return;  // fd closes here
+  }
+  const AcceptedSocketOptions& socket = options_.socket;
+  if (socket.tcp_nodelay) (void)SetTcpNoDelay(fd.get(), true);
+  if (socket.keepalive) (void)SetKeepAlive(fd.get(), true);
+  if (socket.receive_buffer > 0) (void)SetReceiveBuffer(fd.get(), socket.receive_buffer);
+  if (socket.send_buffer > 0) (void)SetSendBuffer(fd.get(), socket.send_buffer);
+
+  auto* connection = new Connection(*this, std::move(fd), listener_stats);
+  connections_.PushBack(connection);
+  listener_stats.active.Add(1);
+  if (!connection->Start(*listener_specs_[listener_index].protocol).ok()) {
+    connection->Close(CloseReason::kReset);
+    return;
+  }
+  if (draining_) connection->BeginDrain();
+}
+
+void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
+  connections_.Remove(connection);
+  closed_.push_back(connection);
+  auto blocked = std::find(budget_blocked_.begin(), budget_blocked_.end(), connection);
+  if (blocked != budget_blocked_.end()) budget_blocked_.erase(blocked);
+  if (options_.open_connections != nullptr) {
+    options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
+  }
+  (void)reason;  // counted by the connection in its listener's stats
+  CheckDrained();
+}
+
+void Worker::OnBudgetBlocked(Connection* connection) {
+  stats_.backpressure_pauses.Add();
+  budget_blocked_.push_back(connection);
+}
+
+void Worker::ResumeBudgetBlocked() {
+  if (budget_blocked_.empty()) return;
+  const ConnectionSettings& settings = options_.settings;
+  uint64_t resume_below = settings.worker_budget > settings.high_watermark
+                              ? settings.worker_budget - settings.high_watermark
+                              : settings.worker_budget / 2;
+  if (chunk_pool_.queued_bytes() > resume_below) return;
+  std::vector<Connection*> resumed;
+  resumed.swap(budget_blocked_);
+  for (Connection* connection : resumed) {
+    stats_.backpressure_resumes.Add();
+    connection->ResumeAfterBudget();
+  }
+}
+
+void Worker::DestroyClosed() {
+  for (Connection* connection : closed_) delete connection;
+  closed_.clear();
+}
+
+void Worker::OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) {
+  ResumeBudgetBlocked();
+  stats_.loop_turn.ObserveNanos(turn_end_ns - turn_start_ns);
+  stats_.output_queue_bytes.Set(static_cast<int64_t>(chunk_pool_.queued_bytes()));
+  stats_.timers_active.Set(static_cast<int64_t>(loop_->timers().size()));
+}
+
+}  // namespace shoal::core

@@ -1,0 +1,130 @@
+// Worker: one thread running one EventLoop that owns its listeners (one socket per configured
+// listener: its own SO_REUSEPORT socket, or a shared one), its connections, its ChunkPool, its
+// read scratch space, its per-listener Protocol instances and its WorkerStats.
+//
+// Threading: Start, BeginDrain, UpdateSettings and Stop may be called from any thread; they post
+// to the worker's loop. stats() may be read from any thread (see core/stats.h). Everything else
+// runs on the worker thread.
+#ifndef SHOAL_CORE_WORKER_H_
+#define SHOAL_CORE_WORKER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/connection.h"
+#include "core/event_loop.h"
+#include "core/intrusive_list.h"
+#include "core/listener.h"
+#include "core/output_queue.h"
+#include "core/protocol.h"
+#include "core/stats.h"
+
+namespace shoal::core {
+
+struct AcceptedSocketOptions {
+  bool tcp_nodelay = true;
+  bool keepalive = true;
+  int receive_buffer = 0;  // 0 = kernel default
+  int send_buffer = 0;
+};
+
+struct WorkerListener {
+  std::string name;
+  ScopedFd fd;
+  bool shared = false;
+  std::unique_ptr<Protocol> protocol;
+};
+
+class Worker final : private ConnectionOwner, private AcceptHandler, private TurnObserver {
+ public:
+  struct Options {
+    int index = 0;
+    int cpu = -1;  // pin to this CPU when >= 0
+    int64_t tick_ns = 10'000'000;
+    ConnectionSettings settings;
+    AcceptedSocketOptions socket;
+    // Process-wide count of open connections and its limit, shared by all workers.
+    std::atomic<int64_t>* open_connections = nullptr;
+    int64_t max_connections = 100000;
+    size_t read_scratch_bytes = 64 * 1024;
+  };
+
+  // `on_drained` runs on the worker thread once a drain has closed every listener and connection.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(const Options& options,
+                                                       std::vector<WorkerListener> listeners,
+                                                       std::function<void(int)> on_drained);
+  ~Worker();
+
+  absl::Status Start();
+  // Stop accepting (after accepting what is queued), close idle connections, let the others finish
+  // their request in flight, and force-close what remains at `deadline_ns` (monotonic).
+  void BeginDrain(int64_t deadline_ns);
+  void UpdateSettings(const ConnectionSettings& settings);
+  // Quits the loop (closing every connection) and joins the thread.
+  void Stop();
+
+  int index() const { return options_.index; }
+  const WorkerStats& stats() const { return stats_; }
+  EventLoop& event_loop() { return *loop_; }
+
+ private:
+  class DrainDeadline final : public Timer {
+   public:
+    explicit DrainDeadline(Worker& worker) : worker_(worker) {}
+    ~DrainDeadline() override = default;
+
+   private:
+    void OnExpire() override { worker_.ForceCloseAll(); }
+    Worker& worker_;
+  };
+
+  Worker(const Options& options, std::unique_ptr<EventLoop> loop,
+         std::vector<WorkerListener> listeners, std::function<void(int)> on_drained);
+
+  // ConnectionOwner
+  EventLoop& loop() override { return *loop_; }
+  ChunkPool& chunk_pool() override { return chunk_pool_; }
+  char* read_scratch() override { return read_scratch_.get(); }
+  size_t read_scratch_bytes() const override { return options_.read_scratch_bytes; }
+  const ConnectionSettings& settings() const override { return options_.settings; }
+  WorkerStats& worker_stats() override { return stats_; }
+  void OnConnectionClosed(Connection* connection, CloseReason reason) override;
+  void OnBudgetBlocked(Connection* connection) override;
+  // AcceptHandler
+  void OnAccepted(ScopedFd fd, size_t listener_index) override;
+  // TurnObserver
+  void OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) override;
+
+  void Run();
+  void DrainOnLoop(int64_t deadline_ns);
+  void ForceCloseAll();
+  void DestroyClosed();
+  void ResumeBudgetBlocked();
+  void CheckDrained();
+
+  Options options_;
+  std::unique_ptr<EventLoop> loop_;
+  std::vector<WorkerListener> listener_specs_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::function<void(int)> on_drained_;
+  WorkerStats stats_;
+  ChunkPool chunk_pool_;
+  std::unique_ptr<char[]> read_scratch_;
+  ReserveFd reserve_fd_;
+  IntrusiveList<Connection, ConnectionListTag> connections_;
+  std::vector<Connection*> closed_;
+  std::vector<Connection*> budget_blocked_;
+  DrainDeadline drain_deadline_{*this};
+  bool draining_ = false;
+  bool drained_reported_ = false;
+  std::thread thread_;
+};
+
+}  // namespace shoal::core
+
+#endif  // SHOAL_CORE_WORKER_H_

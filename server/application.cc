@@ -1,0 +1,218 @@
+#include "server/application.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "server/logging.h"
+
+namespace shoal::server {
+
+namespace {
+
+int64_t ToNanos(absl::Duration duration) { return absl::ToInt64Nanoseconds(duration); }
+
+EchoSettings EchoSettingsFrom(const Config& config) {
+  return EchoSettings{config.limits.max_frame_bytes};
+}
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+core::ConnectionSettings ConnectionSettingsFrom(const Config& config) {
+  core::ConnectionSettings settings;
+  settings.idle_timeout_ns = ToNanos(config.timeouts.idle);
+  settings.read_timeout_ns = ToNanos(config.timeouts.read);
+  settings.write_timeout_ns = ToNanos(config.timeouts.write);
+  settings.high_watermark = config.backpressure.high_watermark;
+  settings.low_watermark = config.backpressure.low_watermark;
+  settings.worker_budget = config.backpressure.worker_budget;
+  return settings;
+}
+
+absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
+  core::ServerOptions options;
+  options.workers = config.workers > 0 ? config.workers : core::OnlineCpuCount();
+  options.cpu_affinity = config.cpu_affinity;
+  options.tick_ns = ToNanos(config.timeouts.tick);
+  options.settings = ConnectionSettingsFrom(config);
+  options.max_connections = static_cast<int64_t>(config.limits.max_connections);
+  options.socket.tcp_nodelay = config.socket.tcp_nodelay;
+  options.socket.keepalive = config.socket.keepalive;
+  options.socket.receive_buffer = static_cast<int>(config.socket.rcvbuf);
+  options.socket.send_buffer = static_cast<int>(config.socket.sndbuf);
+  for (const ListenerConfig& listener : config.listeners) {
+    auto address = core::SocketAddress::Parse(listener.address);
+    if (!address.ok()) return address.status();
+    options.listeners.push_back(
+        core::ServerListenerOptions{listener.name, *address, listener.backlog, listener.reuseport});
+  }
+  return options;
+}
+
+class Application::SignalHandler final : public core::IoHandler {
+ public:
+  SignalHandler(Application& application, core::ScopedFd fd)
+      : application_(application), fd_(std::move(fd)) {}
+  int fd() const { return fd_.get(); }
+
+  void HandleEvents(uint32_t) override {
+    signalfd_siginfo info;
+    while (read(fd_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      application_.OnSignal(static_cast<int>(info.ssi_signo));
+    }
+  }
+
+ private:
+  Application& application_;
+  core::ScopedFd fd_;
+};
+
+Application::Application(const Config& config, std::string config_path)
+    : config_(config), config_path_(std::move(config_path)) {}
+
+Application::~Application() {
+  if (server_) server_->Stop();
+  if (signals_ && main_loop_) main_loop_->Remove(signals_->fd());
+}
+
+absl::StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
+                                                                  std::string config_path) {
+  std::unique_ptr<Application> application(new Application(config, std::move(config_path)));
+  if (auto status = application->Init(); !status.ok()) return status;
+  return application;
+}
+
+absl::Status Application::Init() {
+  for (const ListenerConfig& listener : config_.listeners) {
+    if (listener.protocol != ProtocolKind::kEcho) {
+      return absl::UnimplementedError("listener '" + listener.name + "': protocol '" +
+                                      std::string(ProtocolName(listener.protocol)) +
+                                      "' is not available in this build yet");
+    }
+  }
+  sigset_t signals = HandledSignals();
+  if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    return absl::InternalError("pthread_sigmask failed");
+  }
+  signal(SIGPIPE, SIG_IGN);
+  core::ScopedFd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd.valid()) return core::ErrnoStatus(errno, "signalfd");
+
+  core::EventLoop::Options loop_options;
+  loop_options.tick_ns = ToNanos(config_.timeouts.tick);
+  auto loop = core::EventLoop::Create(loop_options);
+  if (!loop.ok()) return loop.status();
+  main_loop_ = std::move(*loop);
+  signals_ = std::make_unique<SignalHandler>(*this, std::move(signal_fd));
+  if (auto status = main_loop_->Add(signals_->fd(), EPOLLIN, signals_.get()); !status.ok()) {
+    return status;
+  }
+
+  auto options = ServerOptionsFrom(config_);
+  if (!options.ok()) return options.status();
+  echo_protocols_.assign(static_cast<size_t>(options->workers),
+                         std::vector<EchoProtocol*>(config_.listeners.size(), nullptr));
+  EchoSettings echo_settings = EchoSettingsFrom(config_);
+  auto server = core::Server::Create(
+      *options, [&](size_t listener, int worker) -> std::unique_ptr<core::Protocol> {
+        auto protocol = std::make_unique<EchoProtocol>(echo_settings);
+        echo_protocols_[static_cast<size_t>(worker)][listener] = protocol.get();
+        return protocol;
+      });
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  return absl::OkStatus();
+}
+
+int Application::Run() {
+  if (auto status = server_->Start(); !status.ok()) {
+    spdlog::error("cannot start workers: {}", status.ToString());
+    return kExitRuntimeFailure;
+  }
+  for (size_t i = 0; i < config_.listeners.size(); ++i) {
+    spdlog::info("listening: {} ({}) on {} with {} workers", config_.listeners[i].name,
+                 ProtocolName(config_.listeners[i].protocol),
+                 server_->bound_addresses()[i].ToString(), server_->workers().size());
+  }
+  main_loop_->Run();
+  server_->Stop();
+  spdlog::info("shut down cleanly");
+  return kExitOk;
+}
+
+void Application::OnSignal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    Reload();
+    return;
+  }
+  if (draining_) {
+    spdlog::warn("second {} during drain: exiting now", strsignal(signal_number));
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitRuntimeFailure);
+  }
+  draining_ = true;
+  int64_t deadline = core::MonotonicNowNs() + ToNanos(config_.timeouts.drain);
+  spdlog::info("{}: draining (deadline {})", strsignal(signal_number),
+               FormatConfigDuration(config_.timeouts.drain));
+  core::EventLoop* loop = main_loop_.get();
+  server_->Drain(deadline, [loop] { loop->Quit(); });
+}
+
+void Application::Reload() {
+  if (config_path_.empty()) {
+    spdlog::info("SIGHUP: running on the built-in default config; nothing to reload");
+    return;
+  }
+  auto next = LoadConfigFile(config_path_);
+  if (!next.ok()) {
+    spdlog::error("SIGHUP: config rejected, the running config stays: {}",
+                  std::string(next.status().message()));
+    return;
+  }
+  ApplyLive(*next);
+}
+
+void Application::ApplyLive(const Config& next) {
+  if (next.workers != config_.workers || next.cpu_affinity != config_.cpu_affinity ||
+      !(next.listeners == config_.listeners) || !(next.admin == config_.admin) ||
+      !(next.socket == config_.socket) || next.timeouts.tick != config_.timeouts.tick ||
+      next.logging.format != config_.logging.format) {
+    spdlog::warn(
+        "SIGHUP: changes to workers, cpu_affinity, listeners, socket, admin, timeouts.tick and "
+        "logging.format need a restart and are ignored");
+  }
+  Config applied = config_;
+  applied.limits = next.limits;
+  applied.timeouts = next.timeouts;
+  applied.timeouts.tick = config_.timeouts.tick;
+  applied.backpressure = next.backpressure;
+  applied.logging.level = next.logging.level;
+  (void)SetLogLevel(applied.logging.level);
+  server_->UpdateSettings(ConnectionSettingsFrom(applied));
+  EchoSettings echo_settings = EchoSettingsFrom(applied);
+  for (size_t w = 0; w < server_->workers().size(); ++w) {
+    std::vector<EchoProtocol*> protocols = echo_protocols_[w];
+    server_->workers()[w]->event_loop().Post([protocols, echo_settings] {
+      for (EchoProtocol* protocol : protocols) {
+        if (protocol != nullptr) protocol->set_settings(echo_settings);
+      }
+    });
+  }
+  config_ = applied;
+  spdlog::info("SIGHUP: applied limits, timeouts, backpressure and logging.level");
+}
+
+}  // namespace shoal::server

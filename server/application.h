@@ -1,0 +1,63 @@
+// Application: the running shoal process. It turns a Config into a core::Server with one Protocol
+// per worker and listener, runs the main thread's EventLoop with a signalfd (SIGTERM/SIGINT: drain
+// gracefully, a second one exits at once; SIGHUP: reload the config file and apply what can change
+// live), and returns the process exit code.
+//
+// Threading: Create and Run on the main thread. Signals must be blocked in every thread, which
+// Create does before any worker thread exists.
+#ifndef SHOAL_SERVER_APPLICATION_H_
+#define SHOAL_SERVER_APPLICATION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/event_loop.h"
+#include "core/server.h"
+#include "server/config.h"
+#include "server/protocols/echo.h"
+
+namespace shoal::server {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitConfigError = 1;
+inline constexpr int kExitRuntimeFailure = 2;
+
+// Maps the config's timeouts and backpressure onto a connection's settings.
+core::ConnectionSettings ConnectionSettingsFrom(const Config& config);
+// Builds the core::Server options (addresses parsed, workers resolved).
+absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config);
+
+class Application {
+ public:
+  // `config_path` is re-read on SIGHUP; empty means the built-in default (SIGHUP then only logs).
+  static absl::StatusOr<std::unique_ptr<Application>> Create(const Config& config,
+                                                             std::string config_path);
+  ~Application();
+
+  // Starts the workers and serves until a drain completes. Returns the exit code.
+  int Run();
+
+ private:
+  class SignalHandler;
+
+  Application(const Config& config, std::string config_path);
+  absl::Status Init();
+  void OnSignal(int signal_number);
+  void Reload();
+  void ApplyLive(const Config& next);
+
+  Config config_;
+  std::string config_path_;
+  std::unique_ptr<core::EventLoop> main_loop_;
+  std::unique_ptr<core::Server> server_;
+  std::unique_ptr<SignalHandler> signals_;
+  // Protocol instances by [worker][listener], touched only on their worker's thread.
+  std::vector<std::vector<EchoProtocol*>> echo_protocols_;
+  bool draining_ = false;
+};
+
+}  // namespace shoal::server
+
+#endif  // SHOAL_SERVER_APPLICATION_H_

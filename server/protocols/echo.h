@@ -1,0 +1,48 @@
+// The length-prefixed echo protocol (DESIGN.md section 4): a frame is a 4-byte big-endian length N
+// and N bytes; each frame is answered with the identical frame, in order. A length above
+// max_frame_bytes closes that connection (frame_too_large). Payloads are streamed: complete frames
+// in the input are copied to the output once, and the rest of a frame whose payload has not fully
+// arrived is forwarded from the socket to the output without passing through the input buffer,
+// so a connection never buffers a whole large frame.
+//
+// Threading: one EchoProtocol per worker and listener, used on that worker's thread only.
+#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_H_
+#define SHOAL_SERVER_PROTOCOLS_ECHO_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "core/connection.h"
+#include "core/protocol.h"
+
+namespace shoal::server {
+
+struct EchoSettings {
+  uint64_t max_frame_bytes = 1 << 20;
+};
+
+class EchoProtocol final : public core::Protocol {
+ public:
+  explicit EchoProtocol(const EchoSettings& settings) : settings_(settings) {}
+  std::unique_ptr<core::Session> NewSession(core::Connection& connection) override;
+  // Worker thread only (SIGHUP is posted to the worker).
+  void set_settings(const EchoSettings& settings) { settings_ = settings; }
+  const EchoSettings& settings() const { return settings_; }
+
+ private:
+  EchoSettings settings_;
+};
+
+inline constexpr size_t kEchoHeaderBytes = 4;
+
+// Decodes a frame header: the big-endian payload length.
+inline uint32_t DecodeEchoLength(std::string_view header) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(header.data());
+  return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
+         uint32_t{bytes[3]};
+}
+
+}  // namespace shoal::server
+
+#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_H_

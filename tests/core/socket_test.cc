@@ -1,0 +1,84 @@
+#include "core/socket.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace shoal::core {
+namespace {
+
+TEST(SocketAddressTest, ParsesIpv4) {
+  auto address = SocketAddress::Parse("127.0.0.1:7000");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->family(), AF_INET);
+  EXPECT_EQ(address->port(), 7000);
+  EXPECT_EQ(address->ToString(), "127.0.0.1:7000");
+  EXPECT_EQ(SocketAddress::Parse("0.0.0.0:0")->ToString(), "0.0.0.0:0");
+  EXPECT_EQ(SocketAddress::Parse("255.255.255.255:65535")->port(), 65535);
+}
+
+TEST(SocketAddressTest, ParsesBracketedIpv6) {
+  auto address = SocketAddress::Parse("[::1]:9100");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->family(), AF_INET6);
+  EXPECT_EQ(address->port(), 9100);
+  EXPECT_EQ(address->ToString(), "[::1]:9100");
+  EXPECT_EQ(SocketAddress::Parse("[::]:7000")->ToString(), "[::]:7000");
+  EXPECT_EQ(SocketAddress::Parse("[2001:db8::42]:80")->ToString(), "[2001:db8::42]:80");
+  EXPECT_EQ(SocketAddress::Parse("[::ffff:10.0.0.1]:1")->ToString(), "[::ffff:10.0.0.1]:1");
+}
+
+TEST(SocketAddressTest, RejectsMalformed) {
+  for (const char* text :
+       {"", "7000", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:7x",
+        "127.0.0.1:+80", "1.2.3:80", "256.0.0.1:80", "localhost:80", "::1:80", "[::1]", "[::1]80",
+        "[::1:80", "[zz::1]:80", ":80", "127.0.0.1:123456"}) {
+    auto address = SocketAddress::Parse(text);
+    EXPECT_FALSE(address.ok()) << "accepted '" << text << "'";
+    if (!address.ok()) {
+      EXPECT_NE(std::string(address.status().message()).find("invalid address"), std::string::npos);
+    }
+  }
+}
+
+TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
+  auto address = SocketAddress::Parse("127.0.0.1:0");
+  ASSERT_TRUE(address.ok());
+  auto fd = Listen(*address, ListenOptions{});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  auto bound = LocalAddress(fd->get());
+  ASSERT_TRUE(bound.ok());
+  EXPECT_NE(bound->port(), 0);
+
+  // A second reuseport socket may bind the same port; a plain one may not.
+  auto second = Listen(*bound, ListenOptions{128, true});
+  EXPECT_TRUE(second.ok()) << second.status();
+  auto plain = Listen(*bound, ListenOptions{128, false});
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(std::string(plain.status().message()).find("Address already in use"),
+            std::string::npos)
+      << plain.status();
+}
+
+TEST(SocketTest, Ipv6WildcardIsDualStack) {
+  auto address = SocketAddress::Parse("[::]:0");
+  ASSERT_TRUE(address.ok());
+  auto fd = Listen(*address, ListenOptions{});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  auto bound = LocalAddress(fd->get());
+  ASSERT_TRUE(bound.ok());
+  auto v4 = SocketAddress::Parse("127.0.0.1:" + std::to_string(bound->port()));
+  auto client = ConnectNonBlocking(*v4);
+  ASSERT_TRUE(client.ok()) << client.status();
+}
+
+TEST(ErrnoStatusTest, NamesTheCallAndTheError) {
+  absl::Status status = ErrnoStatus(EADDRINUSE, "bind 0.0.0.0:7000");
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(status.message(), "bind 0.0.0.0:7000: Address already in use");
+  EXPECT_EQ(ErrnoStatus(EMFILE, "accept").code(), absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace shoal::core

@@ -20,6 +20,13 @@ EchoSettings EchoSettingsFrom(const Config& config) {
   return EchoSettings{config.limits.max_frame_bytes};
 }
 
+http::Limits HttpLimitsFrom(const Config& config) {
+  http::Limits limits;
+  limits.max_header_bytes = config.limits.max_header_bytes;
+  limits.max_body_bytes = config.limits.max_frame_bytes;
+  return limits;
+}
+
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -97,7 +104,7 @@ absl::StatusOr<std::unique_ptr<Application>> Application::Create(const Config& c
 
 absl::Status Application::Init() {
   for (const ListenerConfig& listener : config_.listeners) {
-    if (listener.protocol != ProtocolKind::kEcho) {
+    if (listener.protocol == ProtocolKind::kResp) {
       return absl::UnimplementedError("listener '" + listener.name + "': protocol '" +
                                       std::string(ProtocolName(listener.protocol)) +
                                       "' is not available in this build yet");
@@ -123,13 +130,20 @@ absl::Status Application::Init() {
 
   auto options = ServerOptionsFrom(config_);
   if (!options.ok()) return options.status();
-  echo_protocols_.assign(static_cast<size_t>(options->workers),
-                         std::vector<EchoProtocol*>(config_.listeners.size(), nullptr));
+  protocols_.assign(static_cast<size_t>(options->workers), WorkerProtocols{});
   EchoSettings echo_settings = EchoSettingsFrom(config_);
+  http::Limits http_limits = HttpLimitsFrom(config_);
+  std::shared_ptr<const http::Router> router = http::MakeDefaultRouter();
   auto server = core::Server::Create(
       *options, [&](size_t listener, int worker) -> std::unique_ptr<core::Protocol> {
+        WorkerProtocols& mine = protocols_[static_cast<size_t>(worker)];
+        if (config_.listeners[listener].protocol == ProtocolKind::kHttp) {
+          auto protocol = std::make_unique<http::HttpProtocol>(http_limits, router);
+          mine.http.push_back(protocol.get());
+          return protocol;
+        }
         auto protocol = std::make_unique<EchoProtocol>(echo_settings);
-        echo_protocols_[static_cast<size_t>(worker)][listener] = protocol.get();
+        mine.echo.push_back(protocol.get());
         return protocol;
       });
   if (!server.ok()) return server.status();
@@ -203,12 +217,12 @@ void Application::ApplyLive(const Config& next) {
   (void)SetLogLevel(applied.logging.level);
   server_->UpdateSettings(ConnectionSettingsFrom(applied));
   EchoSettings echo_settings = EchoSettingsFrom(applied);
+  http::Limits http_limits = HttpLimitsFrom(applied);
   for (size_t w = 0; w < server_->workers().size(); ++w) {
-    std::vector<EchoProtocol*> protocols = echo_protocols_[w];
-    server_->workers()[w]->event_loop().Post([protocols, echo_settings] {
-      for (EchoProtocol* protocol : protocols) {
-        if (protocol != nullptr) protocol->set_settings(echo_settings);
-      }
+    WorkerProtocols protocols = protocols_[w];
+    server_->workers()[w]->event_loop().Post([protocols, echo_settings, http_limits] {
+      for (EchoProtocol* protocol : protocols.echo) protocol->set_settings(echo_settings);
+      for (http::HttpProtocol* protocol : protocols.http) protocol->set_limits(http_limits);
     });
   }
   config_ = applied;

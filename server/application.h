@@ -17,6 +17,7 @@
 #include "core/server.h"
 #include "server/config.h"
 #include "server/protocols/echo.h"
+#include "server/protocols/http/http_protocol.h"
 
 namespace shoal::server {
 
@@ -53,8 +54,12 @@ class Application {
   std::unique_ptr<core::EventLoop> main_loop_;
   std::unique_ptr<core::Server> server_;
   std::unique_ptr<SignalHandler> signals_;
-  // Protocol instances by [worker][listener], touched only on their worker's thread.
-  std::vector<std::vector<EchoProtocol*>> echo_protocols_;
+  // Protocol instances of each worker, touched only on that worker's thread.
+  struct WorkerProtocols {
+    std::vector<EchoProtocol*> echo;
+    std::vector<http::HttpProtocol*> http;
+  };
+  std::vector<WorkerProtocols> protocols_;
   bool draining_ = false;
 };
 

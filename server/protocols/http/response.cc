@@ -114,6 +114,7 @@ void AppendResponseHead(std::string& out, const ResponseHead& head) {
   } else if (head.request_version == Version::kHttp10) {
     AppendField(out, "Connection", "keep-alive");
   }
+  out.append(head.extra_fields);
   out.append("\r\n");
 }
 

@@ -27,6 +27,8 @@ struct ResponseHead {
   // An HTTP/1.0 client keeps the connection open only when told "Connection: keep-alive".
   Version request_version = Version::kHttp11;
   std::string_view date = {};  // IMF-fixdate (see DateCache); no Date field when empty
+  // Further complete field lines, each ending in CRLF (e.g. "Allow: GET, HEAD\r\n").
+  std::string_view extra_fields = {};
 };
 
 // Appends the status line, header fields and the empty line of `head` to `out`.

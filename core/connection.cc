@@ -45,6 +45,13 @@ void Connection::Send(std::string_view bytes) {
   output_.Append(bytes);
 }
 
+void Connection::CountRequests(uint64_t n) {
+  if (n == 0) return;
+  stats_.requests.Add(n);
+  if (requests_awaiting_flush_ == 0) awaiting_flush_since_ns_ = MonotonicNowNs();
+  requests_awaiting_flush_ += n;
+}
+
 void Connection::ForwardInput(uint64_t bytes) {
   forward_remaining_ += bytes;
   if (output_.empty()) last_write_progress_ns_ = now_ns();
@@ -245,6 +252,11 @@ void Connection::Flush() {
     }
   }
   bool pending = !output_.empty();
+  if (!pending && requests_awaiting_flush_ > 0 && forward_remaining_ == 0) {
+    stats_.request_duration.ObserveNanos(MonotonicNowNs() - awaiting_flush_since_ns_,
+                                         requests_awaiting_flush_);
+    requests_awaiting_flush_ = 0;
+  }
   UpdateWriteInterest(pending);
   if (state_ == State::kClosed) return;
   if (pending) {

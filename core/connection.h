@@ -83,7 +83,9 @@ class Connection final : private IoHandler,
   // user space), then Session::OnForwardComplete is called. Only from within Session::OnData,
   // which must consume all of `input` when it calls this.
   void ForwardInput(uint64_t bytes);
-  void CountRequests(uint64_t n) { stats_.requests.Add(n); }
+  // `n` requests were fully read. Their duration (read -> response fully written) is observed in
+  // the listener's request_duration histogram when the output queue next empties.
+  void CountRequests(uint64_t n);
   // Closes now; queued output is dropped.
   void Close(CloseReason reason);
   // Reads no more; closes once queued output is written (or the write deadline passes).
@@ -141,6 +143,8 @@ class Connection final : private IoHandler,
   int64_t request_started_ns_ = 0;
   int64_t last_write_progress_ns_ = 0;
   int64_t linger_deadline_ns_ = 0;
+  int64_t awaiting_flush_since_ns_ = 0;
+  uint64_t requests_awaiting_flush_ = 0;
   bool request_in_progress_ = false;
   bool readable_pending_ = true;
   bool write_interest_ = false;

@@ -67,10 +67,14 @@ Link* MergeRuns(Link* older, Link* newer, Key key) {
   Link head;
   Link* tail = &head;
   while (older != nullptr && newer != nullptr) {
-    Link*& smaller = key(newer) < key(older) ? newer : older;
-    tail->wheel_next = smaller;
-    tail = smaller;
-    smaller = smaller->wheel_next;
+    // Branch-free selects: with random deadlines a branch here mispredicts half the time.
+    const bool take_newer = key(newer) < key(older);
+    Link* taken = take_newer ? newer : older;
+    Link* after = taken->wheel_next;
+    newer = take_newer ? after : newer;
+    older = take_newer ? older : after;
+    tail->wheel_next = taken;
+    tail = taken;
   }
   tail->wheel_next = older != nullptr ? older : newer;
   return head.wheel_next;

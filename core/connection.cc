@@ -127,7 +127,7 @@ void Connection::ReadUntilBlockedOrBudget() {
   ChunkPool& pool = owner_.chunk_pool();
   size_t budget = settings.read_budget_bytes;
   while (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget > 0) {
-    if (pool.queued_bytes() >= settings.worker_budget) {
+    if (BlockedByWorkerBudget(settings, pool.queued_bytes())) {
       paused_for_budget_ = true;
       owner_.OnBudgetBlocked(this);
       break;
@@ -150,6 +150,15 @@ void Connection::ReadUntilBlockedOrBudget() {
   request_in_progress_ = in_progress;
   Flush();
   if (state_ != State::kClosed) MaybeFinishDrain();
+}
+
+bool Connection::BlockedByWorkerBudget(const ConnectionSettings& settings,
+                                    uint64_t worker_queued) const {
+  if (worker_queued >= settings.worker_budget) return true;
+  // Under pressure, connections already holding more than the low watermark pause first, so
+  // the remaining room goes to connections whose peers are reading.
+  return worker_queued >= WorkerBudgetPressureThreshold(settings) &&
+         output_.size() > settings.low_watermark;
 }
 
 size_t Connection::ReadOnce(size_t max_bytes) {

@@ -32,6 +32,10 @@ namespace shoal::core {
 
 // Per-worker settings a connection reads at the moment it needs them, so a change applied on the
 // worker thread (SIGHUP) takes effect for every deadline scheduled from then on.
+// The worker's queued output (all connections) is capped at worker_budget. From the pressure
+// threshold (7/8 of the budget) on, connections holding more than low_watermark stop reading, so
+// the room left goes to connections whose peers do read; at the budget every connection stops.
+// A blocked connection resumes as soon as the same rule no longer blocks it.
 struct ConnectionSettings {
   int64_t idle_timeout_ns = 60'000'000'000;
   int64_t read_timeout_ns = 10'000'000'000;
@@ -41,6 +45,10 @@ struct ConnectionSettings {
   uint64_t worker_budget = 256ull << 20;
   size_t read_budget_bytes = 256 << 10;
 };
+
+inline uint64_t WorkerBudgetPressureThreshold(const ConnectionSettings& settings) {
+  return settings.worker_budget - settings.worker_budget / 8;
+}
 
 class Connection;
 
@@ -98,7 +106,10 @@ class Connection final : private IoHandler,
   // --- For the owner ---
   // Graceful drain: closes now if nothing is in flight, else once the request in flight is answered.
   void BeginDrain();
-  // Called by the owner when budget space frees up after OnBudgetBlocked.
+  // Whether the worker budget rule forbids this connection to read with `worker_queued` bytes
+  // queued on the whole worker.
+  bool BlockedByWorkerBudget(const ConnectionSettings& settings, uint64_t worker_queued) const;
+  // Called by the owner when the rule no longer blocks it after OnBudgetBlocked.
   void ResumeAfterBudget();
   bool closed() const { return state_ == State::kClosed; }
   bool draining() const { return draining_; }

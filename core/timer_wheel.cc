@@ -192,14 +192,9 @@ void TimerWheel::Cancel(Timer* t) {
 }
 
 void TimerWheel::Place(Timer* t) {
-  const uint64_t tick = TickOf(t->deadline_ns_);
-  if (tick <= current_tick_) {
-    const uint64_t digit = current_tick_ & kDigitMask;
-    AppendToSlot(0, digit, t);
-    level0_min_deadline_[digit] = std::min(level0_min_deadline_[digit], t->deadline_ns_);
-    return;
-  }
-  const int level = (63 - std::countl_zero(tick ^ current_tick_)) / kSlotBits;
+  const uint64_t tick = std::max(TickOf(t->deadline_ns_), current_tick_);
+  const uint64_t differing_bits = tick ^ current_tick_;
+  const int level = differing_bits == 0 ? 0 : (63 - std::countl_zero(differing_bits)) / kSlotBits;
   const uint64_t digit = DigitAt(tick, level);
   AppendToSlot(level, digit, t);
   if (level == 0) {

@@ -51,8 +51,8 @@ class Timer : private timer_wheel_internal::Link {
 static_assert(sizeof(Timer) <= 32, "Timer must stay within 32 bytes including the vptr");
 
 // A hierarchical timing wheel of 64-slot levels, with a bitmap of occupied slots per level. Level 0
-// holds the next ticks one slot per tick; a slot of level L spans 64^L ticks and is cascaded into
-// the lower levels when time reaches it. The 11 levels span 2^66 ticks, more than any int64
+// holds the current run of 64 ticks, one slot per tick; a slot of level L spans 64^L ticks and is
+// cascaded into the lower levels when time reaches it. The 11 levels span 2^66 ticks, more than any int64
 // deadline needs, so no deadline is ever beyond the top level and none is re-hashed: a deadline k
 // ticks away is cascaded at most log64(k) times (twice for 60 s at 10 ms ticks).
 //
@@ -101,6 +101,7 @@ class TimerWheel {
   // tick where Advance must cascade a higher-level slot (at most one such wakeup per level a timer
   // passes through). Right after Advance(now_ns) it is > 0 unless a timer is due (or one that was
   // due has since been cancelled), so a loop sleeping this long neither spins nor fires late.
+  // Round up when converting to epoll's milliseconds.
   int64_t NextWorkDelayNs(int64_t now_ns) const;
 
   size_t size() const { return size_; }

@@ -165,17 +165,17 @@ void Worker::OnBudgetBlocked(Connection* connection) {
 
 void Worker::ResumeBudgetBlocked() {
   if (budget_blocked_.empty()) return;
-  const ConnectionSettings& settings = options_.settings;
-  uint64_t resume_below = settings.worker_budget > settings.high_watermark
-                              ? settings.worker_budget - settings.high_watermark
-                              : settings.worker_budget / 2;
-  if (chunk_pool_.queued_bytes() > resume_below) return;
-  std::vector<Connection*> resumed;
-  resumed.swap(budget_blocked_);
-  for (Connection* connection : resumed) {
-    stats_.backpressure_resumes.Add();
-    connection->ResumeAfterBudget();
+  uint64_t queued = chunk_pool_.queued_bytes();
+  size_t kept = 0;
+  for (Connection* connection : budget_blocked_) {
+    if (connection->BlockedByWorkerBudget(options_.settings, queued)) {
+      budget_blocked_[kept++] = connection;
+    } else {
+      stats_.backpressure_resumes.Add();
+      connection->ResumeAfterBudget();
+    }
   }
+  budget_blocked_.resize(kept);
 }
 
 void Worker::DestroyClosed() {

@@ -12,34 +12,22 @@ class EchoSession final : public core::Session {
       : Session(connection), protocol_(protocol) {}
 
   size_t OnData(std::string_view input) override {
-    size_t position = 0;
-    uint64_t frames = 0;
     const uint64_t max_frame_bytes = protocol_.settings().max_frame_bytes;
-    while (input.size() - position >= kEchoHeaderBytes) {
-      uint32_t length = DecodeEchoLength(input.substr(position, kEchoHeaderBytes));
-      if (length > max_frame_bytes) {
-        spdlog::warn("echo: closing {}: frame of {} bytes exceeds max_frame_bytes {}",
-                     connection().PeerName(), length, max_frame_bytes);
-        connection().CountRequests(frames);
-        connection().Close(core::CloseReason::kFrameTooLarge);
-        return input.size();
-      }
-      size_t available = input.size() - position - kEchoHeaderBytes;
-      if (available >= length) {
-        connection().Send(input.substr(position, kEchoHeaderBytes + length));
-        position += kEchoHeaderBytes + length;
-        ++frames;
-        continue;
-      }
-      connection().Send(input.substr(position));
-      connection().ForwardInput(length - available);
-      forwarding_ = true;
-      position = input.size();
-      break;
+    EchoScan scan = ScanEchoFrames(input, max_frame_bytes);
+    connection().Send(input.substr(0, scan.echo_bytes));
+    connection().CountRequests(scan.frames_completed);
+    if (scan.frame_too_large) {
+      spdlog::warn("echo: closing {}: frame of {} bytes exceeds max_frame_bytes {}",
+                   connection().PeerName(), scan.too_large_length, max_frame_bytes);
+      connection().CloseAfterFlush(core::CloseReason::kFrameTooLarge);
+      return input.size();
     }
-    partial_header_ = position < input.size();
-    if (frames > 0) connection().CountRequests(frames);
-    return position;
+    if (scan.payload_to_forward > 0) {
+      connection().ForwardInput(scan.payload_to_forward);
+      forwarding_ = true;
+    }
+    partial_header_ = scan.echo_bytes < input.size();
+    return scan.echo_bytes;
   }
 
   void OnForwardComplete() override {

@@ -15,6 +15,7 @@
 
 #include "core/connection.h"
 #include "core/protocol.h"
+#include "server/protocols/echo_decoder.h"
 
 namespace shoal::server {
 
@@ -33,15 +34,6 @@ class EchoProtocol final : public core::Protocol {
  private:
   EchoSettings settings_;
 };
-
-inline constexpr size_t kEchoHeaderBytes = 4;
-
-// Decodes a frame header: the big-endian payload length.
-inline uint32_t DecodeEchoLength(std::string_view header) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(header.data());
-  return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
-         uint32_t{bytes[3]};
-}
 
 }  // namespace shoal::server
 

@@ -1,0 +1,40 @@
+// Splitting a byte stream into echo frames (4-byte big-endian length N, then N bytes) without
+// copying. A pure function: no state, any thread.
+#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+#define SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace shoal::server {
+
+inline constexpr size_t kEchoHeaderBytes = 4;
+
+struct EchoScan {
+  // Leading bytes of the input to echo back unchanged (and consume): the complete frames, then,
+  // if a frame's payload has only partly arrived, its header and the payload bytes present.
+  size_t echo_bytes = 0;
+  // Complete frames within echo_bytes.
+  uint64_t frames_completed = 0;
+  // When echo_bytes ends inside a frame: how many of its payload bytes are still to come.
+  uint64_t payload_to_forward = 0;
+  // A header announced more than max_frame_bytes; echo_bytes covers the frames before it.
+  bool frame_too_large = false;
+  uint32_t too_large_length = 0;
+};
+
+// Bytes after echo_bytes (fewer than kEchoHeaderBytes of a header, when not frame_too_large) must
+// be presented again with more input appended. O(frames in input).
+EchoScan ScanEchoFrames(std::string_view input, uint64_t max_frame_bytes);
+
+// Decodes a frame header: the big-endian payload length.
+inline uint32_t DecodeEchoLength(std::string_view header) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(header.data());
+  return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
+         uint32_t{bytes[3]};
+}
+
+}  // namespace shoal::server
+
+#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what it needs, then runs every
-# test (`bazel test //...`). Ends with a line "N passed, N failed".
+# test (`bazel test //...`) in the optimized build and under ASan+UBSan and TSan.
+# Ends with a line "N passed, N failed" (counted over the three passes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,12 @@ run() {
   [ "$code" -eq 0 ] || status=$code
 }
 
+# The default (optimized) build, then ASan+UBSan and TSan builds of the same suite. Tests tagged
+# "no-sanitizer" (wall-clock measurements that a sanitizer's slowdown would distort) run only in
+# the first pass.
 run //...
+run --config=asan --test_tag_filters=-no-sanitizer //...
+run --config=tsan --test_tag_filters=-no-sanitizer //...
 
 passed=$(grep -cE '^//.* PASSED in ' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)( in |$)' "$log")

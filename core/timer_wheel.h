@@ -52,9 +52,9 @@ static_assert(sizeof(Timer) <= 32, "Timer must stay within 32 bytes including th
 
 // A hierarchical timing wheel of 64-slot levels, with a bitmap of occupied slots per level. Level 0
 // holds the current run of 64 ticks, one slot per tick; a slot of level L spans 64^L ticks and is
-// cascaded into the lower levels when time reaches it. The 11 levels span 2^66 ticks, more than any int64
-// deadline needs, so no deadline is ever beyond the top level and none is re-hashed: a deadline k
-// ticks away is cascaded at most log64(k) times (twice for 60 s at 10 ms ticks).
+// cascaded into the lower levels when time reaches it. The 11 levels span 2^66 ticks, more than any
+// int64 deadline needs, so no deadline is ever beyond the top level and none is re-hashed: a
+// deadline k ticks away is cascaded at most log64(k) times (twice for 60 s at 10 ms ticks).
 //
 // Threads: a TimerWheel and every Timer scheduled on it belong to one event-loop thread.
 //

@@ -276,6 +276,8 @@ TEST(TimerWheelTest, LevelBoundariesAndWrapAround) {
         for (const int64_t sub_tick : {int64_t{0}, tick / 2}) {
           TestTimer t;
           const int64_t start = start_ticks * tick + sub_tick;
+          SCOPED_TRACE(::testing::Message()
+                       << "tick " << tick << " start " << start << " offset " << offset_ticks);
           TimerWheel wheel(tick, start);
           const int64_t deadline = start + offset_ticks * tick - sub_tick;
           wheel.Schedule(&t, deadline);
@@ -284,10 +286,10 @@ TEST(TimerWheelTest, LevelBoundariesAndWrapAround) {
           ASSERT_LE(wake, TickEnd(deadline, tick));
           ASSERT_EQ(wheel.Advance(deadline - tick - 1), 0u);
           for (int64_t now = deadline - tick; now < deadline; now += std::max<int64_t>(1, tick / 3)) {
-            ASSERT_EQ(wheel.Advance(now), 0u) << "tick " << tick << " start " << start << " offset " << offset_ticks;
+            ASSERT_EQ(wheel.Advance(now), 0u);
           }
           ASSERT_EQ(wheel.Advance(deadline - 1), 0u);
-          ASSERT_EQ(wheel.Advance(deadline), 1u) << "tick " << tick << " start " << start << " offset " << offset_ticks;
+          ASSERT_EQ(wheel.Advance(deadline), 1u);
         }
       }
     }
@@ -319,9 +321,10 @@ TEST(TimerWheelTest, ConsecutiveTicksAcrossBoundaries) {
 TEST(TimerWheelTest, FarDeadlinesWithHourlyAdvance) {
   Recorder rec;
   const int64_t start = 3 * kSec;
-  const std::vector<int64_t> deadlines = {start + 47 * kHour,       start + 100 * kHour,
-                                          start + 30 * 24 * kHour,  start + 30 * 24 * kHour + 1,
-                                          start + 3 * 365 * 24 * kHour, start + 3 * 365 * 24 * kHour + 7 * kMs};
+  const int64_t day = 24 * kHour;
+  const std::vector<int64_t> deadlines = {start + 47 * kHour,      start + 100 * kHour,
+                                          start + 30 * day,        start + 30 * day + 1,
+                                          start + 3 * 365 * day,   start + 3 * 365 * day + 7 * kMs};
   std::vector<std::unique_ptr<TestTimer>> timers;
   for (size_t i = 0; i < deadlines.size(); ++i) {
     timers.push_back(std::make_unique<TestTimer>(static_cast<int>(i), &rec));
@@ -650,7 +653,9 @@ class ModelTest {
 
   int RandomId() { return static_cast<int>(rng_() % timers_.size()); }
 
-  int64_t Uniform(int64_t ticks) { return static_cast<int64_t>(rng_() % static_cast<uint64_t>(ticks * tick_ + 1)); }
+  int64_t Uniform(int64_t ticks) {
+    return static_cast<int64_t>(rng_() % static_cast<uint64_t>(ticks * tick_ + 1));
+  }
 
   int64_t RandomDeadline() {
     const uint64_t kind = rng_() % 100;
@@ -829,7 +834,8 @@ TEST(TimerWheelModelTest, MatchesReferenceMultimap) {
     int64_t tick;
     int pool;
   };
-  for (const Config& config : {Config{1, 1, 2000}, Config{2, 7, 500}, Config{3, kTick, 3000}, Config{4, 1000, 50}}) {
+  const Config configs[] = {{1, 1, 2000}, {2, 7, 500}, {3, kTick, 3000}, {4, 1000, 50}};
+  for (const Config& config : configs) {
     SCOPED_TRACE(::testing::Message() << "seed " << config.seed << " tick " << config.tick);
     ModelTest model(config.seed, config.tick, config.pool);
     model.Run(250'000);

@@ -48,6 +48,7 @@ void Connection::Send(std::string_view bytes) {
 void Connection::CountRequests(uint64_t n) {
   if (n == 0) return;
   stats_.requests.Add(n);
+  requests_completed_ += n;
   if (requests_awaiting_flush_ == 0) awaiting_flush_since_ns_ = MonotonicNowNs();
   requests_awaiting_flush_ += n;
 }
@@ -67,6 +68,8 @@ void Connection::CloseAfterFlush(CloseReason reason) {
 
 void Connection::Close(CloseReason reason) {
   if (state_ == State::kClosed) return;
+  // Once a close was decided, a reset while finishing it keeps the decided reason.
+  if (state_ != State::kOpen && reason == CloseReason::kReset) reason = pending_close_reason_;
   state_ = State::kClosed;
   owner_.loop().Remove(fd_.get());
   owner_.loop().timers().Cancel(this);
@@ -95,6 +98,7 @@ void Connection::BeginDrain() {
 void Connection::ResumeAfterBudget() {
   if (!paused_for_budget_) return;
   paused_for_budget_ = false;
+  RestartReadDeadlineAfterPause();
   if (readable_pending_ && !reading_paused()) owner_.loop().QueueReady(this);
 }
 
@@ -126,24 +130,29 @@ void Connection::ReadUntilBlockedOrBudget() {
   const ConnectionSettings& settings = owner_.settings();
   ChunkPool& pool = owner_.chunk_pool();
   size_t budget = settings.read_budget_bytes;
+  uint64_t completed_before = requests_completed_;
   while (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget > 0) {
-    if (BlockedByWorkerBudget(settings, pool.queued_bytes())) {
+    size_t room = static_cast<size_t>(
+        std::min<uint64_t>(budget, WorkerBudgetRoom(settings, pool.queued_bytes())));
+    if (room == 0) {
       paused_for_budget_ = true;
       owner_.OnBudgetBlocked(this);
       break;
     }
-    size_t room = static_cast<size_t>(
-        std::min<uint64_t>(budget, settings.worker_budget - pool.queued_bytes()));
     size_t n = ReadOnce(room);
     if (n == 0) break;
     budget -= std::min(budget, n);
+    // A drain ends the connection at the first request boundary: read no further.
+    if (draining_ && forward_remaining_ == 0 && !session_->RequestInProgress()) break;
   }
   if (state_ == State::kClosed) return;
   if (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget == 0) {
     owner_.loop().QueueReady(this);
   }
   bool in_progress = forward_remaining_ > 0 || session_->RequestInProgress();
-  if (in_progress && !request_in_progress_) {
+  // The read deadline times the request now in progress: it restarts whenever a request
+  // completed during this batch (the one in progress began after it).
+  if (in_progress && (!request_in_progress_ || requests_completed_ != completed_before)) {
     request_started_ns_ = now_ns();
     ArmDeadlineNoLaterThan(request_started_ns_ + settings.read_timeout_ns);
   }
@@ -152,13 +161,26 @@ void Connection::ReadUntilBlockedOrBudget() {
   if (state_ != State::kClosed) MaybeFinishDrain();
 }
 
+uint64_t Connection::WorkerBudgetRoom(const ConnectionSettings& settings,
+                                      uint64_t worker_queued) const {
+  // A connection with nothing queued has a peer that reads: it may always read one read budget,
+  // so clients that read are served even while non-readers hold the whole budget.
+  if (output_.empty()) {
+    uint64_t cap = settings.worker_budget + settings.read_budget_bytes;
+    return worker_queued >= cap ? 0 : cap - worker_queued;
+  }
+  if (worker_queued >= settings.worker_budget) return 0;
+  // Under pressure, connections holding more than the low watermark pause first.
+  if (worker_queued >= WorkerBudgetPressureThreshold(settings) &&
+      output_.size() > settings.low_watermark) {
+    return 0;
+  }
+  return settings.worker_budget - worker_queued;
+}
+
 bool Connection::BlockedByWorkerBudget(const ConnectionSettings& settings,
-                                    uint64_t worker_queued) const {
-  if (worker_queued >= settings.worker_budget) return true;
-  // Under pressure, connections already holding more than the low watermark pause first, so
-  // the remaining room goes to connections whose peers are reading.
-  return worker_queued >= WorkerBudgetPressureThreshold(settings) &&
-         output_.size() > settings.low_watermark;
+                                       uint64_t worker_queued) const {
+  return WorkerBudgetRoom(settings, worker_queued) == 0;
 }
 
 size_t Connection::ReadOnce(size_t max_bytes) {
@@ -242,7 +264,7 @@ void Connection::DiscardInput() {
       readable_pending_ = false;
       return;
     }
-    Close(n == 0 ? pending_close_reason_ : CloseReason::kReset);
+    Close(pending_close_reason_);
     return;
   }
 }
@@ -308,11 +330,18 @@ void Connection::CheckWatermarks() {
   } else if (paused_for_watermark_ && queued <= settings.low_watermark) {
     paused_for_watermark_ = false;
     owner_.worker_stats().backpressure_resumes.Add();
+    RestartReadDeadlineAfterPause();
     // Bytes that arrived while paused raised no new edge: read them now.
     if (state_ == State::kOpen && readable_pending_ && !reading_paused()) {
       owner_.loop().QueueReady(this);
     }
   }
+}
+
+void Connection::RestartReadDeadlineAfterPause() {
+  if (!request_in_progress_ || reading_paused()) return;
+  request_started_ns_ = now_ns();
+  ArmDeadlineNoLaterThan(request_started_ns_ + owner_.settings().read_timeout_ns);
 }
 
 void Connection::MaybeFinishDrain() {
@@ -332,7 +361,10 @@ int64_t Connection::NextDeadline() const {
   if (!output_.empty()) {
     next = std::min(next, last_write_progress_ns_ + settings.write_timeout_ns);
   }
-  if (request_in_progress_) next = std::min(next, request_started_ns_ + settings.read_timeout_ns);
+  // The read deadline does not run while we, not the peer, hold up reading.
+  if (request_in_progress_ && !reading_paused()) {
+    next = std::min(next, request_started_ns_ + settings.read_timeout_ns);
+  }
   if (output_.empty() && !request_in_progress_) {
     next = std::min(next, last_activity_ns_ + settings.idle_timeout_ns);
   }
@@ -351,7 +383,8 @@ void Connection::OnExpire() {
     Close(CloseReason::kWriteTimeout);
     return;
   }
-  if (request_in_progress_ && now - request_started_ns_ >= settings.read_timeout_ns) {
+  if (request_in_progress_ && !reading_paused() &&
+      now - request_started_ns_ >= settings.read_timeout_ns) {
     Close(CloseReason::kReadTimeout);
     return;
   }

@@ -34,7 +34,8 @@ namespace shoal::core {
 // worker thread (SIGHUP) takes effect for every deadline scheduled from then on.
 // The worker's queued output (all connections) is capped at worker_budget. From the pressure
 // threshold (7/8 of the budget) on, connections holding more than low_watermark stop reading, so
-// the room left goes to connections whose peers do read; at the budget every connection stops.
+// the room left goes to connections whose peers do read; at the budget every connection holding
+// output stops, while one with nothing queued (its peer reads) may still read one read budget.
 // A blocked connection resumes as soon as the same rule no longer blocks it.
 struct ConnectionSettings {
   int64_t idle_timeout_ns = 60'000'000'000;
@@ -137,6 +138,9 @@ class Connection final : private IoHandler,
   void Flush();
   void UpdateWriteInterest(bool want_writable);
   void CheckWatermarks();
+  void RestartReadDeadlineAfterPause();
+  // Bytes this connection may read now under the worker budget rule (0: blocked).
+  uint64_t WorkerBudgetRoom(const ConnectionSettings& settings, uint64_t worker_queued) const;
   void MaybeFinishDrain();
   void ArmDeadlineNoLaterThan(int64_t deadline_ns);
   int64_t NextDeadline() const;
@@ -156,6 +160,7 @@ class Connection final : private IoHandler,
   int64_t linger_deadline_ns_ = 0;
   int64_t awaiting_flush_since_ns_ = 0;
   uint64_t requests_awaiting_flush_ = 0;
+  uint64_t requests_completed_ = 0;
   bool request_in_progress_ = false;
   bool readable_pending_ = true;
   bool write_interest_ = false;

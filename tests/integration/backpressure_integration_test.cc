@@ -15,27 +15,6 @@ constexpr auto kTestDeadline = std::chrono::seconds(40);
 // A connection that moves no byte for this long is stalled (normal progress is continuous).
 constexpr auto kStallTimeout = std::chrono::seconds(5);
 
-// Returns a Run() stop predicate that fires when `progress()` has not changed for kStallTimeout;
-// `*stalled` tells whether it fired.
-std::function<bool()> StallDetector(std::function<uint64_t()> progress, bool* stalled) {
-  auto last_value = std::make_shared<uint64_t>(progress());
-  auto last_change = std::make_shared<Clock::time_point>(Clock::now());
-  *stalled = false;
-  return [=] {
-    uint64_t value = progress();
-    if (value != *last_value) {
-      *last_value = value;
-      *last_change = Clock::now();
-      return false;
-    }
-    if (Clock::now() - *last_change >= kStallTimeout) {
-      *stalled = true;
-      return true;
-    }
-    return false;
-  };
-}
-
 class WatermarkStallTest : public ::testing::TestWithParam<uint32_t> {};
 
 // The client pipelines 8 MiB of frames without reading until the server has paused the connection
@@ -76,7 +55,7 @@ TEST_P(WatermarkStallTest, PausedConnectionResumesAndDeliversEverything) {
   c.read_enabled = true;
   bool stalled = false;
   EchoDriver::Result result =
-      driver.Run(deadline, StallDetector([&] { return c.received + c.sent; }, &stalled));
+      driver.Run(deadline, StallDetector([&] { return c.received + c.sent; }, kStallTimeout, &stalled));
   ASSERT_EQ(result, EchoDriver::Result::kAllFinished)
       << (stalled ? "STALLED: " : "") << driver.Summary() << "\n" << s.StatsSummary();
   EXPECT_FALSE(c.failed()) << driver.Summary();
@@ -185,7 +164,7 @@ TEST(BackpressureIntegration, WorkerBudgetCapsOutputAndLightClientsProceed) {
     return sum;
   };
   bool stalled = false;
-  auto stall = StallDetector(light_received, &stalled);
+  auto stall = StallDetector(light_received, kStallTimeout, &stalled);
   EchoDriver::Result result = driver.Run(deadline, [&] {
     sample();
     bool done = true;

@@ -1,5 +1,10 @@
 #include "tests/integration/test_support.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -68,6 +73,36 @@ int Deadline::remaining_ms() const {
   auto left = at_ - Clock::now();
   if (left <= Clock::duration::zero()) return 0;
   return static_cast<int>(std::chrono::ceil<milliseconds>(left).count());
+}
+
+std::function<bool()> StallDetector(std::function<uint64_t()> progress, Clock::duration timeout,
+                                    bool* stalled) {
+  auto last_value = std::make_shared<uint64_t>(progress());
+  auto last_change = std::make_shared<Clock::time_point>(Clock::now());
+  *stalled = false;
+  return [=] {
+    uint64_t value = progress();
+    if (value != *last_value) {
+      *last_value = value;
+      *last_change = Clock::now();
+      return false;
+    }
+    if (Clock::now() - *last_change >= timeout) {
+      *stalled = true;
+      return true;
+    }
+    return false;
+  };
+}
+
+uint64_t ResidentBytes() {
+  FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  int parsed = std::fscanf(statm, "%lu %lu", &size, &resident);
+  std::fclose(statm);
+  return parsed == 2 ? static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE))
+                     : 0;
 }
 
 bool WaitFor(const std::function<bool()>& condition, Clock::duration timeout) {

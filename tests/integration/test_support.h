@@ -54,6 +54,14 @@ class Deadline {
 // it held. This is a bounded wait on a condition, not a sleep.
 bool WaitFor(const std::function<bool()>& condition, Clock::duration timeout);
 
+// A stop predicate (for EchoDriver::Run) that fires when `progress()` has not changed for
+// `timeout`; `*stalled` tells whether it fired.
+std::function<bool()> StallDetector(std::function<uint64_t()> progress, Clock::duration timeout,
+                                    bool* stalled);
+
+// Resident set size of this process, from /proc/self/statm.
+uint64_t ResidentBytes();
+
 // ---------------------------------------------------------------------------------------------
 // The server.
 

@@ -1,0 +1,155 @@
+// The idle deadline over real sockets: a connection with no byte in either direction for `idle` is
+// closed (reason idle_timeout) at most one tick (plus scheduling slack) after its last activity,
+// and activity moves the deadline without the connection ever being closed early (lazy re-arm:
+// activity only records the time; the one timer re-checks when it fires).
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/integration/deadlines/deadline_test_support.h"
+
+namespace shoal::deadlines_test {
+namespace {
+
+using core::CloseReason;
+
+constexpr milliseconds kIdle{300};
+
+EchoServerOptions IdleOptions() {
+  EchoServerOptions options;
+  options.settings.idle_timeout_ns = Nanos(kIdle);
+  options.settings.read_timeout_ns = Nanos(milliseconds(10000));
+  options.settings.write_timeout_ns = Nanos(milliseconds(10000));
+  return options;
+}
+
+// A connection that never sends anything: its only activity is the accept, which happens after
+// the client starts connecting, so the close comes at least `idle` after `t0`.
+TEST(IdleDeadline, SilentConnectionClosesAfterIdle) {
+  auto server = EchoServer::Start(IdleOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  EchoServer& s = **server;
+
+  Clock::time_point t0 = Clock::now();
+  auto fd = Connect(s.port());
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  End end = WaitForEnd(fd->get(), kIdle + milliseconds(5000));
+  ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
+  EXPECT_EQ(end.data_bytes, 0u);
+  double elapsed = MillisBetween(t0, end.at);
+  EXPECT_GE(elapsed, kIdle.count()) << "closed before the idle deadline";
+  EXPECT_LE(elapsed, (kIdle + kTick + kSlack).count()) << "closed late";
+  RecordProperty("close_after_ms", std::to_string(elapsed));
+
+  ASSERT_TRUE(s.Barrier());
+  EXPECT_EQ(s.closed(CloseReason::kIdleTimeout), 1u) << s.StatsSummary();
+  EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
+}
+
+// Pings every idle/2 for 3 idle periods: the connection must never close in a gap (the timer set
+// at accept fires at 300 ms, finds recent activity, and re-arms). After the last ping it closes
+// one idle period after that ping's activity: no earlier than `idle` after the ping was sent (the
+// server's activity time is after that), no later than idle + tick + slack after its echo arrived
+// (the server's activity time is before that).
+TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
+  auto server = EchoServer::Start(IdleOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  EchoServer& s = **server;
+
+  auto fd = Connect(s.port());
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  constexpr milliseconds kGap = kIdle / 2;
+  constexpr int kPings = 7;  // 6 gaps of idle/2 = 3 idle periods
+  Clock::time_point last_sent;
+  Clock::time_point last_echoed;
+  for (int i = 0; i < kPings; ++i) {
+    if (i > 0) {
+      // The gap itself: the connection must stay open (no FIN, no reset) through it.
+      pollfd p{fd->get(), POLLRDHUP, 0};
+      ASSERT_EQ(poll(&p, 1, static_cast<int>(kGap.count())), 0)
+          << "closed during the gap before ping " << i << "; " << s.StatsSummary();
+    }
+    last_sent = Clock::now();
+    ASSERT_TRUE(PingPong(fd->get(), "ping " + std::to_string(i), milliseconds(5000)).ok());
+    last_echoed = Clock::now();
+  }
+  End end = WaitForEnd(fd->get(), kIdle + milliseconds(5000));
+  ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
+  double since_sent = MillisBetween(last_sent, end.at);
+  double since_echoed = MillisBetween(last_echoed, end.at);
+  EXPECT_GE(since_sent, kIdle.count()) << "closed before idle after the last activity";
+  EXPECT_LE(since_echoed, (kIdle + kTick + kSlack).count()) << "closed late";
+  RecordProperty("close_after_last_echo_ms", std::to_string(since_echoed));
+
+  ASSERT_TRUE(s.Barrier());
+  EXPECT_EQ(s.closed(CloseReason::kIdleTimeout), 1u) << s.StatsSummary();
+  EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
+}
+
+// KNOWN BUG (core/connection.cc Connection::OnExpire): the idle deadline keeps running while the
+// server itself has stopped reading the connection (here: the worker's output budget is exhausted
+// by another client, so this one is budget-blocked with an empty output queue). The client keeps
+// sending a frame every 100 ms, but no byte is read, so last_activity_ns_ never moves and the
+// connection is closed as idle_timeout (with a reset, as its frames are unread) for the server's
+// own backpressure. Enable once OnExpire skips the idle/read checks while reading_paused() (and
+// the clock restarts at resume).
+TEST(IdleDeadline, DISABLED_IdleDoesNotRunWhileTheServerStoppedReadingTheConnection) {
+  constexpr milliseconds kShortIdle{500};
+  EchoServerOptions options = IdleOptions();
+  options.settings.idle_timeout_ns = Nanos(kShortIdle);
+  options.settings.worker_budget = 256 << 10;
+  auto server = EchoServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EchoServer& s = **server;
+  const core::WorkerStats& worker = s.server().workers()[0]->stats();
+
+  auto victim = Connect(s.port());
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  ASSERT_TRUE(PingPong(victim->get(), "hello", milliseconds(5000)).ok());
+
+  // A client that never reads fills the worker's 256 KiB output budget.
+  auto hog = Connect(s.port(), /*receive_buffer=*/4096);
+  ASSERT_TRUE(hog.ok()) << hog.status();
+  const std::string frame = EncodeFrame(std::string(1020, 'h'));
+  size_t offset = 0;
+  const Clock::time_point give_up = Clock::now() + milliseconds(5000);
+  for (;;) {
+    ssize_t n = send(hog->get(), frame.data() + offset, frame.size() - offset,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      offset = (offset + static_cast<size_t>(n)) % frame.size();
+      continue;
+    }
+    ASSERT_TRUE(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) << std::strerror(errno);
+    if (worker.backpressure_pauses.value() > 0) break;
+    ASSERT_LT(Clock::now(), give_up) << "the worker budget never filled; " << s.StatsSummary();
+    pollfd p{hog->get(), POLLOUT, 0};
+    poll(&p, 1, 10);  // wake for writability, or re-check the pause soon
+  }
+
+  // The victim sends a frame every 100 ms for 3 idle periods; none can be read (budget).
+  std::string sent;
+  for (int i = 0; i < 15; ++i) {
+    std::string ping = EncodeFrame("ping " + std::to_string(i));
+    ASSERT_TRUE(SendAll(victim->get(), ping, milliseconds(1000)).ok());
+    sent += ping;
+    pollfd p{victim->get(), POLLRDHUP, 0};
+    ASSERT_EQ(poll(&p, 1, 100), 0) << "closed while sending " << i << " frames the server did "
+                                   << "not read; " << s.StatsSummary();
+  }
+  // The hog goes away (its reset frees the budget): the victim is read and answered in full.
+  hog->reset();
+  auto echoed = ReadExactly(victim->get(), sent.size(), milliseconds(5000));
+  ASSERT_TRUE(echoed.ok()) << echoed.status() << "; " << s.StatsSummary();
+  EXPECT_EQ(*echoed, sent);
+  ASSERT_TRUE(s.Barrier());
+  EXPECT_EQ(s.closed(CloseReason::kIdleTimeout), 0u) << s.StatsSummary();
+}
+
+}  // namespace
+}  // namespace shoal::deadlines_test

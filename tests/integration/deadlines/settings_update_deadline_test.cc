@@ -1,0 +1,104 @@
+// Server::UpdateSettings (what SIGHUP calls) over real sockets: new timeouts apply to deadlines
+// scheduled from then on. A shorter idle applies to new connections at once, while a connection
+// whose deadline was already scheduled keeps it (and is closed when it fires, since by then it has
+// been idle longer than the new idle). A longer idle applies to an existing connection at its next
+// check: its timer fires at the old deadline, re-checks against the new idle, and re-arms.
+#include <poll.h>
+
+#include "gtest/gtest.h"
+#include "tests/integration/deadlines/deadline_test_support.h"
+
+namespace shoal::deadlines_test {
+namespace {
+
+using core::CloseReason;
+
+core::ConnectionSettings WithIdle(milliseconds idle) {
+  core::ConnectionSettings settings;
+  settings.idle_timeout_ns = Nanos(idle);
+  settings.read_timeout_ns = Nanos(milliseconds(10000));
+  settings.write_timeout_ns = Nanos(milliseconds(10000));
+  return settings;
+}
+
+TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn) {
+  constexpr milliseconds kOldIdle{2000};
+  constexpr milliseconds kNewIdle{300};
+  EchoServerOptions options;
+  options.workers = 1;
+  options.settings = WithIdle(kOldIdle);
+  auto server = EchoServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EchoServer& s = **server;
+
+  // An existing connection: accepted (the echo proves it) with its deadline at old idle.
+  auto old_fd = Connect(s.port());
+  ASSERT_TRUE(old_fd.ok()) << old_fd.status();
+  const Clock::time_point old_last_sent = Clock::now();
+  ASSERT_TRUE(PingPong(old_fd->get(), "before", milliseconds(5000)).ok());
+  const Clock::time_point old_last_echoed = Clock::now();
+
+  s.server().UpdateSettings(WithIdle(kNewIdle));
+  ASSERT_TRUE(s.Barrier()) << "the worker never ran the posted settings";
+
+  const Clock::time_point new_connect = Clock::now();
+  auto new_fd = Connect(s.port());
+  ASSERT_TRUE(new_fd.ok()) << new_fd.status();
+  End new_end = WaitForEnd(new_fd->get(), kNewIdle + milliseconds(5000));
+  ASSERT_EQ(new_end.kind, End::Kind::kEof) << new_end.ToString() << "; " << s.StatsSummary();
+  double new_lived = MillisBetween(new_connect, new_end.at);
+  EXPECT_GE(new_lived, kNewIdle.count()) << "closed before the new idle deadline";
+  EXPECT_LE(new_lived, (kNewIdle + kTick + kSlack).count()) << "new idle not applied";
+
+  // The existing connection's deadline was scheduled under the old idle and stays there.
+  pollfd p{old_fd->get(), POLLRDHUP, 0};
+  ASSERT_EQ(poll(&p, 1, 0), 0) << "the connection scheduled before the update closed early";
+  End old_end = WaitForEnd(old_fd->get(), kOldIdle + milliseconds(5000));
+  ASSERT_EQ(old_end.kind, End::Kind::kEof) << old_end.ToString() << "; " << s.StatsSummary();
+  EXPECT_GE(MillisBetween(old_last_sent, old_end.at), kOldIdle.count());
+  EXPECT_LE(MillisBetween(old_last_echoed, old_end.at), (kOldIdle + kTick + kSlack).count());
+  RecordProperty("new_connection_closed_after_ms", std::to_string(new_lived));
+  RecordProperty("old_connection_closed_after_ms",
+                 std::to_string(MillisBetween(old_last_echoed, old_end.at)));
+
+  ASSERT_TRUE(s.Barrier());
+  EXPECT_EQ(s.closed(CloseReason::kIdleTimeout), 2u) << s.StatsSummary();
+  EXPECT_EQ(s.closed_total(), 2u) << s.StatsSummary();
+}
+
+TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextCheck) {
+  constexpr milliseconds kOldIdle{600};
+  constexpr milliseconds kNewIdle{1500};
+  EchoServerOptions options;
+  options.workers = 1;
+  options.settings = WithIdle(kOldIdle);
+  auto server = EchoServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EchoServer& s = **server;
+
+  auto fd = Connect(s.port());
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  const Clock::time_point last_sent = Clock::now();
+  ASSERT_TRUE(PingPong(fd->get(), "before", milliseconds(5000)).ok());
+  const Clock::time_point last_echoed = Clock::now();
+  s.server().UpdateSettings(WithIdle(kNewIdle));
+  ASSERT_TRUE(s.Barrier()) << "the worker never ran the posted settings";
+  // Only meaningful if the update landed before the old deadline fired.
+  ASSERT_LT(MillisBetween(last_sent, Clock::now()), kOldIdle.count())
+      << "the machine is too slow for this test's timing";
+
+  End end = WaitForEnd(fd->get(), kNewIdle + milliseconds(5000));
+  ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
+  double since_sent = MillisBetween(last_sent, end.at);
+  double since_echoed = MillisBetween(last_echoed, end.at);
+  EXPECT_GE(since_sent, kNewIdle.count()) << "closed at the old idle";
+  EXPECT_LE(since_echoed, (kNewIdle + kTick + kSlack).count()) << "closed late";
+  RecordProperty("closed_after_ms", std::to_string(since_echoed));
+
+  ASSERT_TRUE(s.Barrier());
+  EXPECT_EQ(s.closed(CloseReason::kIdleTimeout), 1u) << s.StatsSummary();
+  EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
+}
+
+}  // namespace
+}  // namespace shoal::deadlines_test

@@ -1,0 +1,108 @@
+// SIGHUP over the real binary: the config file is rewritten with a shorter timeouts.idle, SIGHUP
+// applies it, and a new connection is closed after the new idle; an invalid file on a later SIGHUP
+// is rejected whole and the running idle stays.
+//
+// "SIGHUP: applied" is logged once the new settings are posted to each worker, which may not have
+// run them yet. An echo round trip on a connection of the (single) worker orders things: the
+// worker answers it in some loop turn, and runs its posted tasks at the end of that same turn,
+// before any later turn could accept the next connection.
+#include <poll.h>
+#include <signal.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/integration/deadlines/deadline_test_support.h"
+
+namespace shoal::deadlines_test {
+namespace {
+
+std::string Config(const std::string& idle, const std::string& extra = "") {
+  return "workers: 1\n"
+         "listeners:\n"
+         "  - name: echo\n"
+         "    address: 127.0.0.1:0\n"
+         "    protocol: echo\n"
+         "admin:\n"
+         "  address: 127.0.0.1:0\n"
+         "timeouts:\n"
+         "  idle: " + idle + "\n"
+         "  read: 10s\n"
+         "  write: 10s\n"
+         "  tick: 10ms\n" + extra;
+}
+
+// Connects, and returns how long (ms) until the server closed the silent connection, or -1.
+double SilentConnectionLifetimeMs(uint16_t port, milliseconds timeout, std::string* failure) {
+  const Clock::time_point t0 = Clock::now();
+  auto fd = Connect(port);
+  if (!fd.ok()) {
+    *failure = fd.status().ToString();
+    return -1;
+  }
+  End end = WaitForEnd(fd->get(), timeout);
+  if (end.kind != End::Kind::kEof) {
+    *failure = end.ToString();
+    return -1;
+  }
+  return MillisBetween(t0, end.at);
+}
+
+TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
+  constexpr milliseconds kNewIdle{300};
+  const std::string path = TempPath("sighup_deadline.yaml");
+  ASSERT_TRUE(WriteFile(path, Config("5s")));
+  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
+  ASSERT_TRUE(server.started());
+  auto listening = server.WaitForLine("listening:", milliseconds(20000));
+  ASSERT_TRUE(listening.has_value()) << server.stderr_text();
+  int port = PortFromListeningLine(*listening);
+  ASSERT_GT(port, 0) << *listening;
+
+  // Opened under idle 5s; also the connection whose echo orders the reloads (see above).
+  auto keeper = Connect(static_cast<uint16_t>(port));
+  ASSERT_TRUE(keeper.ok()) << keeper.status();
+  ASSERT_TRUE(PingPong(keeper->get(), "before", milliseconds(5000)).ok());
+
+  size_t mark = server.stderr_text().size();
+  ASSERT_TRUE(WriteFile(path, Config("300ms")));
+  server.Signal(SIGHUP);
+  auto applied = server.WaitForLine("SIGHUP: applied", milliseconds(10000), mark);
+  ASSERT_TRUE(applied.has_value()) << server.stderr_text();
+  ASSERT_TRUE(PingPong(keeper->get(), "after reload", milliseconds(5000)).ok());
+
+  std::string failure;
+  double lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000),
+                                            &failure);
+  ASSERT_GE(lived, 0) << "new connection not closed at the new idle: " << failure << "\n"
+                      << server.stderr_text();
+  EXPECT_GE(lived, kNewIdle.count()) << "closed before the new idle deadline";
+  EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the new idle was not applied";
+  RecordProperty("closed_after_ms_with_reloaded_idle", std::to_string(lived));
+
+  // An invalid file (an unknown key) would set idle back to 5s; it is rejected whole.
+  mark = server.stderr_text().size();
+  ASSERT_TRUE(WriteFile(path, Config("5s", "bogus_key: 1\n")));
+  server.Signal(SIGHUP);
+  auto rejected = server.WaitForLine("SIGHUP: config rejected", milliseconds(10000), mark);
+  ASSERT_TRUE(rejected.has_value()) << server.stderr_text();
+  ASSERT_TRUE(PingPong(keeper->get(), "after rejected reload", milliseconds(5000)).ok());
+  lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
+  ASSERT_GE(lived, 0) << "after a rejected reload: " << failure << "\n" << server.stderr_text();
+  EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the rejected file was applied";
+  RecordProperty("closed_after_ms_after_rejected_reload", std::to_string(lived));
+
+  // The connection opened before the reload had its deadline scheduled under idle 5s: still open.
+  pollfd p{keeper->get(), POLLRDHUP, 0};
+  EXPECT_EQ(poll(&p, 1, 0), 0) << "the connection scheduled under the old idle closed early";
+
+  // SIGTERM drains: the idle keeper sees our FIN at once; closing it ends the drain.
+  server.Signal(SIGTERM);
+  End end = WaitForEnd(keeper->get(), milliseconds(5000));
+  EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();
+  keeper->reset();
+  EXPECT_EQ(server.WaitForExit(milliseconds(15000)), 0) << server.stderr_text();
+}
+
+}  // namespace
+}  // namespace shoal::deadlines_test

@@ -8,7 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metrics/process_collector.h"
+#include "metrics/worker_stats_collector.h"
 #include "server/logging.h"
+#include "server/version.h"
 
 namespace shoal::server {
 
@@ -91,6 +94,7 @@ Application::Application(const Config& config, std::string config_path)
     : config_(config), config_path_(std::move(config_path)) {}
 
 Application::~Application() {
+  if (admin_) admin_->Stop();
   if (server_) server_->Stop();
   if (signals_ && main_loop_) main_loop_->Remove(signals_->fd());
 }
@@ -148,6 +152,28 @@ absl::Status Application::Init() {
       });
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
+  return InitAdmin();
+}
+
+absl::Status Application::InitAdmin() {
+  metrics_ = std::make_shared<metrics::Metrics>();
+  metrics::AddBuildInfo(metrics_->registry(), kVersion);
+  std::vector<const core::WorkerStats*> worker_stats;
+  for (const auto& worker : server_->workers()) worker_stats.push_back(&worker->stats());
+  metrics_->Add(std::make_shared<metrics::WorkerStatsCollector>(std::move(worker_stats)));
+  metrics_->Add(std::make_shared<metrics::ProcessCollector>());
+
+  auto address = core::SocketAddress::Parse(config_.admin.address);
+  if (!address.ok()) return address.status();
+  AdminServer::Options options;
+  options.address = *address;
+  options.tick_ns = ToNanos(config_.timeouts.tick);
+  auto admin = AdminServer::Create(options, metrics_, ConfigToYaml(config_));
+  if (!admin.ok()) {
+    return absl::Status(admin.status().code(),
+                        "admin endpoint: " + std::string(admin.status().message()));
+  }
+  admin_ = std::move(*admin);
   return absl::OkStatus();
 }
 
@@ -156,13 +182,20 @@ int Application::Run() {
     spdlog::error("cannot start workers: {}", status.ToString());
     return kExitRuntimeFailure;
   }
+  if (auto status = admin_->Start(); !status.ok()) {
+    spdlog::error("cannot start the admin endpoint: {}", status.ToString());
+    return kExitRuntimeFailure;
+  }
   for (size_t i = 0; i < config_.listeners.size(); ++i) {
     spdlog::info("listening: {} ({}) on {} with {} workers", config_.listeners[i].name,
                  ProtocolName(config_.listeners[i].protocol),
                  server_->bound_addresses()[i].ToString(), server_->workers().size());
   }
+  spdlog::info("admin: listening on {} (/metrics /healthz /readyz /config)",
+               admin_->bound_address().ToString());
   main_loop_->Run();
   server_->Stop();
+  admin_->Stop();
   spdlog::info("shut down cleanly");
   return kExitOk;
 }
@@ -178,6 +211,8 @@ void Application::OnSignal(int signal_number) {
     std::_Exit(kExitRuntimeFailure);
   }
   draining_ = true;
+  // Not ready from now on: load balancers stop sending before any listener closes.
+  admin_->SetDraining();
   int64_t deadline = core::MonotonicNowNs() + ToNanos(config_.timeouts.drain);
   spdlog::info("{}: draining (deadline {})", strsignal(signal_number),
                FormatConfigDuration(config_.timeouts.drain));
@@ -226,6 +261,7 @@ void Application::ApplyLive(const Config& next) {
     });
   }
   config_ = applied;
+  admin_->SetConfigYaml(ConfigToYaml(config_));
   spdlog::info("SIGHUP: applied limits, timeouts, backpressure and logging.level");
 }
 

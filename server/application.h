@@ -1,7 +1,11 @@
 // Application: the running shoal process. It turns a Config into a core::Server with one Protocol
 // per worker and listener, runs the main thread's EventLoop with a signalfd (SIGTERM/SIGINT: drain
 // gracefully, a second one exits at once; SIGHUP: reload the config file and apply what can change
-// live), and returns the process exit code.
+// live), serves the admin endpoint (server/admin.h: /metrics over the workers' stats, /healthz,
+// /readyz, /config) on its own thread at admin.address, and returns the process exit code.
+//
+// Shutdown order: on SIGTERM/SIGINT /readyz turns 503 first, then the workers drain; the admin
+// endpoint keeps serving through the drain and stops after the workers.
 //
 // Threading: Create and Run on the main thread. Signals must be blocked in every thread, which
 // Create does before any worker thread exists.
@@ -15,6 +19,8 @@
 #include "absl/status/statusor.h"
 #include "core/event_loop.h"
 #include "core/server.h"
+#include "metrics/metrics.h"
+#include "server/admin.h"
 #include "server/config.h"
 #include "server/protocols/echo.h"
 #include "server/protocols/http/http_protocol.h"
@@ -45,6 +51,7 @@ class Application {
 
   Application(const Config& config, std::string config_path);
   absl::Status Init();
+  absl::Status InitAdmin();
   void OnSignal(int signal_number);
   void Reload();
   void ApplyLive(const Config& next);
@@ -53,6 +60,9 @@ class Application {
   std::string config_path_;
   std::unique_ptr<core::EventLoop> main_loop_;
   std::unique_ptr<core::Server> server_;
+  std::shared_ptr<metrics::Metrics> metrics_;
+  // Declared after server_ (destroyed first): its scrapes read server_'s worker stats.
+  std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<SignalHandler> signals_;
   // Protocol instances of each worker, touched only on that worker's thread.
   struct WorkerProtocols {

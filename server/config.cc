@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -148,8 +150,13 @@ std::optional<std::string_view> Closest(std::string_view word,
   std::optional<std::string_view> best;
   size_t best_distance = std::numeric_limits<size_t>::max();
   for (std::string_view candidate : candidates) {
-    size_t distance = EditDistance(lower, candidate);
     size_t allowed = candidate.size() <= 4 ? 1 : candidate.size() <= 8 ? 2 : 3;
+    // The distance is at least the difference in length: skip the O(length * length) table when
+    // that alone is too far (a key of megabytes took seconds and hundreds of MiB per candidate).
+    size_t gap = lower.size() > candidate.size() ? lower.size() - candidate.size()
+                                                 : candidate.size() - lower.size();
+    if (gap > allowed) continue;
+    size_t distance = EditDistance(lower, candidate);
     if (distance <= allowed && distance < best_distance) {
       best = candidate;
       best_distance = distance;
@@ -175,6 +182,27 @@ std::string UnknownKeyHint(std::string_view key, std::string_view section_path,
     }
   }
   return "";
+}
+
+// Appends `text` with a line feed spelled "\\n" and other control characters as '?', so that an
+// error about any bytes stays on one line.
+void AppendOneLine(std::string* out, std::string_view text) {
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      *out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      *out += '?';
+    } else {
+      *out += c;
+    }
+  }
+}
+
+std::string OneLine(std::string_view text) {
+  std::string out;
+  AppendOneLine(&out, text);
+  return out;
 }
 
 // "a, b or c".
@@ -390,20 +418,15 @@ class Parser {
     if (!path.empty()) failed_.push_back(path);
     AddError(mark, path, message);
   }
-  // One line per error, whatever bytes the file's values (echoed in messages) hold.
+  // One line per error, whatever bytes the file's keys (in paths) and values (echoed in
+  // messages) hold.
   void AddError(const YAML::Mark& mark, std::string_view path, std::string_view message) {
     std::string line = Where(mark) + ": ";
-    if (!path.empty()) absl::StrAppend(&line, Str(path), ": ");
-    for (char c : message) {
-      unsigned char u = static_cast<unsigned char>(c);
-      if (c == '\n') {
-        line += "\\n";
-      } else if (u < 0x20 || u == 0x7f) {
-        line += '?';
-      } else {
-        line += c;
-      }
+    if (!path.empty()) {
+      AppendOneLine(&line, path);
+      line += ": ";
     }
+    AppendOneLine(&line, message);
     errors_.push_back(std::move(line));
   }
 
@@ -462,21 +485,71 @@ std::string Describe(const YAML::Node& node) {
 
 bool IsPlainScalar(const YAML::Node& node) { return node.Tag() == "?"; }
 
+// The documents of a YAML stream, from parser events (no nodes built): where each starts, and
+// where its root node is (the position YAML::Node::Mark() gives).
+class DocumentMarks final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  std::vector<YAML::Mark> roots;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (roots.size() < starts.size()) roots.push_back(mark);
+  }
+};
+
 absl::StatusOr<Config> Parser::Parse(std::string_view yaml_text) {
   Config config = Config::Default();
   try {
     text_ = Str(yaml_text);
     // Drop a UTF-8 byte order mark here so that positions index text_ (see PrecedingDash).
     if (text_.starts_with("\xEF\xBB\xBF")) text_.erase(0, 3);
-    std::vector<YAML::Node> documents = YAML::LoadAll(text_);
-    if (documents.size() > 1) {
-      Fail(documents[1].Mark(), "", "more than one YAML document (a config file holds one)");
+    // Count the documents with the event parser rather than YAML::LoadAll: yaml-cpp 0.7's
+    // LoadAll never returns when a document starts with a stray ',' (the token is never consumed
+    // and each round yields another empty document, without end; yaml-cpp issue 1040). Here a
+    // document that starts where the previous one did is that stuck token: a syntax error.
+    std::istringstream stream(text_);
+    YAML::Parser events(stream);
+    DocumentMarks documents;
+    while (events.HandleNextDocument(documents)) {
+      const size_t n = documents.starts.size();
+      if (n >= 2 && documents.starts[n - 1].pos == documents.starts[n - 2].pos) {
+        const YAML::Mark& at = documents.starts[n - 1];
+        const size_t pos = static_cast<size_t>(at.pos);
+        return absl::InvalidArgumentError(absl::StrCat(
+            Where(at), ": YAML syntax error: unexpected '",
+            OneLine(pos < text_.size() ? text_.substr(pos, 1) : std::string()), "'"));
+      }
     }
-    if (!documents.empty()) ParseRoot(documents[0], &config);
+    if (documents.roots.size() > 1) {
+      Fail(documents.roots[1], "", "more than one YAML document (a config file holds one)");
+    }
+    if (!documents.starts.empty()) ParseRoot(YAML::Load(text_), &config);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(e.mark), ": YAML syntax error: ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(e.mark), ": YAML syntax error: ", OneLine(e.msg)));
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file_name_, ": cannot parse YAML: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file_name_, ": cannot parse YAML: ", OneLine(e.what())));
   }
   RunChecks(config);
   if (errors_.empty()) return config;

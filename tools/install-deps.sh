@@ -8,6 +8,7 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl netcat-openbsd xxd procps iproute2
+  prometheus  # promtool and a real Prometheus server for the metrics end-to-end tests
   "$@"
 )
 

@@ -22,7 +22,9 @@ std::string Config(const std::string& extra) {
          "listeners:\n"
          "  - name: echo\n"
          "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n" +
+         "    protocol: echo\n"
+         "admin:\n"
+         "  address: 127.0.0.1:0\n" +
          extra;
 }
 
@@ -84,7 +86,8 @@ TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
 
   std::string path = WriteTempFile(
       "in_use.yaml", "listeners:\n  - name: echo\n    address: 127.0.0.1:" +
-                         std::to_string(port) + "\n    protocol: echo\n");
+                         std::to_string(port) +
+                         "\n    protocol: echo\nadmin:\n  address: 127.0.0.1:0\n");
   ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
   EXPECT_EQ(server.WaitForExit(10000), 2);
   EXPECT_NE(server.stderr_text().find("Address already in use"), std::string::npos)
@@ -179,7 +182,7 @@ TEST(ShoalBinaryTest, SighupWithInvalidFileIsRejectedAndServingContinues) {
   server.Signal(SIGHUP);
   ASSERT_TRUE(server.WaitForStderrLine("config rejected", 10000).has_value())
       << server.stderr_text();
-  EXPECT_NE(server.stderr_text().find("reload.yaml:7:9"), std::string::npos)
+  EXPECT_NE(server.stderr_text().find("reload.yaml:9:9"), std::string::npos)
       << server.stderr_text();
   ASSERT_TRUE(WriteAll(fd, EncodeFrame("after")));
   EXPECT_EQ(ReadUpTo(fd, 9, 10000), EncodeFrame("after"));

@@ -14,7 +14,7 @@ class HttpSession final : public core::Session {
   size_t OnData(std::string_view input) override {
     size_t position = 0;
     uint64_t requests = 0;
-    for (;;) {
+    while (!closing_) {
       ParseResult result = parser_.Parse(input.substr(position), body_);
       if (result.status == ParseStatus::kNeedMore) break;
       if (result.status == ParseStatus::kHeadersComplete) {
@@ -23,7 +23,6 @@ class HttpSession final : public core::Session {
           if (!protocol_.router().Matches(request)) {
             // Answer now rather than invite a body we would refuse; the body never comes in.
             Respond(request, /*close_after=*/true);
-            position = input.size();
             break;
           }
           connection().Send(kContinueResponse);
@@ -33,23 +32,19 @@ class HttpSession final : public core::Session {
       }
       if (result.status == ParseStatus::kError) {
         SendError(result.error_status);
-        position = input.size();
         break;
       }
       ++requests;
       const Request& request = parser_.request();
-      bool keep_alive = request.keep_alive;
-      Respond(request, !keep_alive);
+      Respond(request, /*close_after=*/!request.keep_alive);
       position += result.consumed;
       parser_.Reset();
       parser_.set_limits(protocol_.limits());
       continue_sent_ = false;
-      if (!keep_alive) {
-        position = input.size();
-        break;
-      }
     }
     if (requests > 0) connection().CountRequests(requests);
+    // Once a response closes the connection, whatever follows is never answered: drop it.
+    if (closing_) position = input.size();
     partial_ = position < input.size();
     return position;
   }
@@ -63,9 +58,14 @@ class HttpSession final : public core::Session {
     response_.body = {};
     response_.extra_fields = {};
     protocol_.router().Dispatch(request, response_);
-    bool keep_alive = !close_after && response_.status < 400;
+    const bool client_error = response_.status >= 400 && response_.status < 500;
+    const bool keep_alive = !close_after && !client_error;
     WriteResponse(request.method == Method::kHead, request.version, keep_alive);
-    if (!keep_alive) connection().CloseAfterFlush(core::CloseReason::kPeerClosed);
+    if (!keep_alive) {
+      closing_ = true;
+      connection().CloseAfterFlush(client_error ? core::CloseReason::kProtocolError
+                                                : core::CloseReason::kPeerClosed);
+    }
   }
 
   void SendError(int status) {
@@ -74,23 +74,22 @@ class HttpSession final : public core::Session {
     response_.body = ReasonPhrase(status);
     response_.extra_fields = {};
     WriteResponse(/*head_only=*/false, Version::kHttp11, /*keep_alive=*/false);
-    connection().CloseAfterFlush(core::CloseReason::kProtocolError);
+    closing_ = true;
+    // A body over limits.max_frame_bytes is the HTTP form of an oversized frame.
+    connection().CloseAfterFlush(status == 413 ? core::CloseReason::kFrameTooLarge
+                                               : core::CloseReason::kProtocolError);
   }
 
   void WriteResponse(bool head_only, Version version, bool keep_alive) {
-    std::string& head = protocol_.head_scratch();
-    head.clear();
     ResponseHead fields;
     fields.status = response_.status;
     fields.content_type = response_.content_type;
     fields.content_length = response_.body.size();
     fields.keep_alive = keep_alive;
     fields.request_version = version;
-    fields.date = protocol_.date_cache().Get(connection().wall_seconds());
     fields.extra_fields = response_.extra_fields;
-    AppendResponseHead(head, fields);
-    if (!head_only) head.append(response_.body);
-    connection().Send(head);
+    connection().Send(protocol_.FormatHead(fields, connection().wall_seconds()));
+    if (!head_only) connection().Send(response_.body);
   }
 
   HttpProtocol& protocol_;
@@ -99,9 +98,38 @@ class HttpSession final : public core::Session {
   Response response_;
   bool continue_sent_ = false;
   bool partial_ = false;
+  // A response that ends the connection was sent: no further request is parsed or answered.
+  bool closing_ = false;
 };
 
 }  // namespace
+
+std::string_view HttpProtocol::FormatHead(const ResponseHead& head, int64_t unix_seconds) {
+  if (!head.extra_fields.empty()) {
+    head_scratch_.clear();
+    ResponseHead dated = head;
+    dated.date = date_cache_.Get(unix_seconds);
+    AppendResponseHead(head_scratch_, dated);
+    return head_scratch_;
+  }
+  CachedHead& cached = cached_head_;
+  if (cached.bytes.empty() || cached.seconds != unix_seconds || cached.status != head.status ||
+      cached.content_length != head.content_length || cached.keep_alive != head.keep_alive ||
+      cached.request_version != head.request_version ||
+      cached.content_type != head.content_type) {
+    cached.status = head.status;
+    cached.content_type.assign(head.content_type);
+    cached.content_length = head.content_length;
+    cached.keep_alive = head.keep_alive;
+    cached.request_version = head.request_version;
+    cached.seconds = unix_seconds;
+    cached.bytes.clear();
+    ResponseHead dated = head;
+    dated.date = date_cache_.Get(unix_seconds);
+    AppendResponseHead(cached.bytes, dated);
+  }
+  return cached.bytes;
+}
 
 std::unique_ptr<core::Session> HttpProtocol::NewSession(core::Connection& connection) {
   return std::make_unique<HttpSession>(connection, *this);

@@ -1,6 +1,11 @@
 // The HTTP/1.1 protocol on core/: keep-alive, pipelining (responses in request order),
 // Expect: 100-continue, HEAD, a Date field formatted at most once per second per worker, and the
-// parser's strictness. After an error response (4xx/5xx from the parser) the connection closes.
+// parser's strictness. After an error response the connection closes, and requests pipelined
+// behind it are dropped unanswered: every error from the parser (4xx, 501, 505), and a 4xx from
+// the router or a handler (404, 405, ...). A handler's 5xx (e.g. the admin endpoint's 503 while
+// draining) keeps the connection. Close reasons: frame_too_large for 413, protocol_error for the
+// other errors, peer_closed when the client's keep-alive rules end the connection
+// (Connection: close, HTTP/1.0 without keep-alive).
 //
 // Threading: one HttpProtocol per worker and listener, on that worker's thread; the Router it
 // uses is shared read-only.
@@ -14,6 +19,7 @@
 #include "core/protocol.h"
 #include "server/protocols/http/date_cache.h"
 #include "server/protocols/http/request_parser.h"
+#include "server/protocols/http/response.h"
 #include "server/protocols/http/router.h"
 
 namespace shoal::http {
@@ -28,15 +34,28 @@ class HttpProtocol final : public core::Protocol {
   void set_limits(const Limits& limits) { limits_ = limits; }
   const Limits& limits() const { return limits_; }
   const Router& router() const { return *router_; }
-  DateCache& date_cache() { return date_cache_; }
-  // Scratch for response heads, reused by every session of this worker.
-  std::string& head_scratch() { return head_scratch_; }
+  // The bytes of the response head for `head` (whose date is ignored) at `unix_seconds`. The
+  // head of the previous call is reused when every field and the second are the same, which is
+  // what a stream of identical requests produces: then nothing is formatted. The view is valid
+  // until the next call. Worker thread only.
+  std::string_view FormatHead(const ResponseHead& head, int64_t unix_seconds);
 
  private:
+  struct CachedHead {
+    int status = 0;
+    std::string content_type;
+    size_t content_length = 0;
+    bool keep_alive = false;
+    Version request_version = Version::kHttp11;
+    int64_t seconds = 0;
+    std::string bytes;  // empty: nothing cached
+  };
+
   Limits limits_;
   std::shared_ptr<const Router> router_;
   DateCache date_cache_;
-  std::string head_scratch_;
+  CachedHead cached_head_;
+  std::string head_scratch_;  // heads with extra fields, which are not cached
 };
 
 // The routes of DESIGN.md section 4: GET /plaintext -> "Hello, World!", POST /echo -> the body.

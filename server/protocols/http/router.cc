@@ -23,6 +23,16 @@ std::string_view MethodName(Method method) {
 }  // namespace
 
 std::string_view TargetPath(std::string_view target) {
+  // absolute-form (RFC 9112 3.2.2), which a server must accept: "http://host:port/path?query".
+  if (!target.empty() && target.front() != '/') {
+    size_t scheme_end = target.find("://");
+    if (scheme_end != std::string_view::npos) {
+      size_t path_start = target.find_first_of("/?", scheme_end + 3);
+      target = path_start == std::string_view::npos ? std::string_view("/")
+                                                    : target.substr(path_start);
+      if (target.front() == '?') return "/";
+    }
+  }
   size_t query = target.find('?');
   return query == std::string_view::npos ? target : target.substr(0, query);
 }

@@ -46,7 +46,8 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// The path of a request target, without its query.
+// The path of a request target, without its query. For an absolute-form target
+// ("http://host/path?q") the path after the authority ("/" when there is none).
 std::string_view TargetPath(std::string_view target);
 
 }  // namespace shoal::http

@@ -51,20 +51,24 @@ TEST(IdleDeadline, SilentConnectionClosesAfterIdle) {
   EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
 }
 
-// Pings every idle/2 for 3 idle periods: the connection must never close in a gap (the timer set
-// at accept fires at 300 ms, finds recent activity, and re-arms). After the last ping it closes
-// one idle period after that ping's activity: no earlier than `idle` after the ping was sent (the
-// server's activity time is after that), no later than idle + tick + slack after its echo arrived
-// (the server's activity time is before that).
+// Pings every 150 ms for 3 idle periods of 600 ms: the connection must never close in a gap (the
+// timer set at accept fires at 600 ms, finds recent activity, and re-arms; and so on). The gap is
+// a quarter of idle so that a test thread delayed by a loaded machine still pings in time. After
+// the last ping the connection closes one idle period after that ping's activity: no earlier than
+// `idle` after the ping was sent (the server's activity time is after that), no later than idle +
+// tick + slack after its echo arrived (the server's activity time is before that).
 TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
-  auto server = EchoServer::Start(IdleOptions());
+  constexpr milliseconds kActiveIdle{600};
+  constexpr milliseconds kGap{150};
+  constexpr int kPings = 13;  // 12 gaps = 3 idle periods
+  EchoServerOptions options = IdleOptions();
+  options.settings.idle_timeout_ns = Nanos(kActiveIdle);
+  auto server = EchoServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   EchoServer& s = **server;
 
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();
-  constexpr milliseconds kGap = kIdle / 2;
-  constexpr int kPings = 7;  // 6 gaps of idle/2 = 3 idle periods
   Clock::time_point last_sent;
   Clock::time_point last_echoed;
   for (int i = 0; i < kPings; ++i) {
@@ -72,18 +76,20 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
       // The gap itself: the connection must stay open (no FIN, no reset) through it.
       pollfd p{fd->get(), POLLRDHUP, 0};
       ASSERT_EQ(poll(&p, 1, static_cast<int>(kGap.count())), 0)
-          << "closed during the gap before ping " << i << "; " << s.StatsSummary();
+          << "closed during the gap before ping " << i << ", "
+          << MillisBetween(last_sent, Clock::now()) << " ms after the previous ping was sent; "
+          << s.StatsSummary();
     }
     last_sent = Clock::now();
     ASSERT_TRUE(PingPong(fd->get(), "ping " + std::to_string(i), milliseconds(5000)).ok());
     last_echoed = Clock::now();
   }
-  End end = WaitForEnd(fd->get(), kIdle + milliseconds(5000));
+  End end = WaitForEnd(fd->get(), kActiveIdle + milliseconds(5000));
   ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
   double since_sent = MillisBetween(last_sent, end.at);
   double since_echoed = MillisBetween(last_echoed, end.at);
-  EXPECT_GE(since_sent, kIdle.count()) << "closed before idle after the last activity";
-  EXPECT_LE(since_echoed, (kIdle + kTick + kSlack).count()) << "closed late";
+  EXPECT_GE(since_sent, kActiveIdle.count()) << "closed before idle after the last activity";
+  EXPECT_LE(since_echoed, (kActiveIdle + kTick + kSlack).count()) << "closed late";
   RecordProperty("close_after_last_echo_ms", std::to_string(since_echoed));
 
   ASSERT_TRUE(s.Barrier());

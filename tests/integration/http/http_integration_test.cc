@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -625,6 +627,90 @@ TEST(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
   EXPECT_EQ(server.closed(core::CloseReason::kReadTimeout), 0u);
   EXPECT_TRUE(WaitFor([&] { return server.closed(core::CloseReason::kIdleTimeout) == 1; },
                       Deadline::In(seconds(10))));
+}
+
+// --- Handlers with other statuses (the admin endpoint's router is built this way) ---------------
+
+TEST(HttpHandlerTest, HandlerStatusesDecideKeepAlive) {
+  auto router = std::make_shared<http::Router>();
+  router->Add(http::Method::kGet, "/unavailable", [](const http::Request&, http::Response& r) {
+    r.status = 503;
+    r.body = "draining\n";
+  });
+  router->Add(http::Method::kGet, "/forbidden", [](const http::Request&, http::Response& r) {
+    r.status = 403;
+    r.body = "no\n";
+  });
+  router->Add(http::Method::kGet, "/extra", [](const http::Request&, http::Response& r) {
+    r.content_type = "text/plain; version=0.0.4";
+    r.extra_fields = "Cache-Control: no-store\r\n";
+    r.storage = "metric 1\n";
+    r.body = r.storage;
+  });
+  HttpTestServerOptions options = DefaultOptions();
+  options.router = router;
+  HttpTestServer server(options);
+  ASSERT_TRUE(server.ok()) << server.error();
+  RawClient client(server.port(), Deadline::In(seconds(10)));
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send("GET /extra HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /unavailable HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /extra HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /forbidden HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /extra HTTP/1.1\r\nHost: t\r\n\r\n",
+                          Deadline::In(seconds(10))));
+  for (int status : {200, 503, 200, 403}) {
+    auto response = client.ReadResponse(false, Deadline::In(seconds(10)));
+    ASSERT_TRUE(response.has_value()) << client.last_error();
+    std::string date = response->Header("Date").value_or("");
+    if (status == 200) {
+      EXPECT_EQ(response->raw, ExpectedResponse(200, date, "text/plain; version=0.0.4",
+                                                "metric 1\n", false, "",
+                                                "Cache-Control: no-store\r\n"));
+    } else if (status == 503) {
+      // A handler's 5xx keeps the connection.
+      EXPECT_EQ(response->status, 503);
+      EXPECT_FALSE(response->Header("Connection").has_value()) << response->raw;
+      EXPECT_EQ(response->body, "draining\n");
+    } else {
+      // A 4xx closes it: the request after it is not answered.
+      EXPECT_EQ(response->status, 403);
+      EXPECT_EQ(response->Header("Connection"), "close") << response->raw;
+    }
+  }
+  EXPECT_TRUE(client.WaitForClose(Deadline::In(seconds(10)))) << client.last_error();
+}
+
+TEST_F(HttpIntegrationTest, DateFollowsTheClock) {
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Get().request, Deadline::In(seconds(10))));
+  auto first = client->ReadResponse(false, Deadline::In(seconds(10)));
+  ASSERT_TRUE(first.has_value()) << client->last_error();
+  // Wait (polling the clock, bounded) until the wall-clock second is past the first response's,
+  // plus a margin: the server reads the coarse clock, which may lag by a scheduler tick.
+  const auto first_second = std::chrono::floor<seconds>(std::chrono::system_clock::now());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return std::chrono::system_clock::now() >= first_second + milliseconds(1050);
+      },
+      Deadline::In(seconds(5))));
+  ASSERT_TRUE(client->Send(Get().request, Deadline::In(seconds(10))));
+  auto second = client->ReadResponse(false, Deadline::In(seconds(10)));
+  ASSERT_TRUE(second.has_value()) << client->last_error();
+  std::string date1 = first->Header("Date").value_or("");
+  std::string date2 = second->Header("Date").value_or("");
+  EXPECT_TRUE(IsImfFixdate(date1)) << date1;
+  EXPECT_TRUE(IsImfFixdate(date2)) << date2;
+  EXPECT_NE(date1, date2);
+  // The same bytes otherwise (the cached head is rebuilt for the new second).
+  EXPECT_EQ(second->raw, ExpectedResponse(200, date2, "text/plain", kHello, false));
+  // The Date is the current time, to the second (within a margin for a slow machine).
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char expected[64];
+  std::strftime(expected, sizeof(expected), "%a, %d %b %Y", &tm);
+  EXPECT_EQ(date2.substr(0, 16), std::string(expected).substr(0, 16)) << date2;
 }
 
 // --- Several workers, several connections --------------------------------------------------------

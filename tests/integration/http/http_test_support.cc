@@ -47,7 +47,8 @@ HttpTestServer::HttpTestServer(const HttpTestServerOptions& options) {
   server_options.settings = options.settings;
   auto address = core::SocketAddress::Parse("127.0.0.1:0");
   server_options.listeners.push_back({"http", *address, 1024, true});
-  std::shared_ptr<const http::Router> router = http::MakeDefaultRouter();
+  std::shared_ptr<const http::Router> router =
+      options.router != nullptr ? options.router : http::MakeDefaultRouter();
   http::Limits limits = options.limits;
   auto server = core::Server::Create(server_options, [limits, router](size_t, int) {
     return std::make_unique<http::HttpProtocol>(limits, router);

@@ -27,6 +27,7 @@
 #include "core/connection.h"
 #include "core/server.h"
 #include "server/protocols/http/request_parser.h"
+#include "server/protocols/http/router.h"
 
 namespace shoal::http_test {
 
@@ -57,9 +58,11 @@ struct HttpTestServerOptions {
   int workers = 1;
   http::Limits limits;
   core::ConnectionSettings settings;
+  // Null: http::MakeDefaultRouter().
+  std::shared_ptr<const http::Router> router;
 };
 
-// A started core::Server with one HTTP listener ("http", the routes of MakeDefaultRouter) on
+// A started core::Server with one HTTP listener ("http", options.router) on
 // 127.0.0.1:0. Stops and joins the workers on destruction.
 class HttpTestServer {
  public:

@@ -1,0 +1,75 @@
+// AdminServer: the admin HTTP endpoint of DESIGN.md section 5, served by the project's one HTTP/1.1
+// implementation (http::HttpProtocol with its own Router) on a separate single-worker core::Server,
+// so it has its own thread and EventLoop and never runs on (or blocks) a serving worker:
+//   GET /metrics  200, the Metrics in the text format 0.0.4 (Content-Type metrics::kTextContentType)
+//   GET /healthz  200 "ok" while the process runs
+//   GET /readyz   200 "ready" while serving, 503 "draining" once SetDraining() was called
+//   GET /config   200, the effective config as YAML (application/yaml)
+// Each also answers HEAD; other methods get 405, other paths 404.
+//
+// The admin server is not drained with the main server: it keeps answering (with /readyz at 503)
+// until Stop().
+//
+// Threading: Create, Start and Stop from the controlling thread. SetDraining and SetConfigYaml
+// from any thread. The handlers run on the admin thread and only read atomics (the workers' stats,
+// the draining flag) or take the config mutex.
+#ifndef SHOAL_SERVER_ADMIN_H_
+#define SHOAL_SERVER_ADMIN_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/server.h"
+#include "core/socket.h"
+#include "metrics/metrics.h"
+#include "server/protocols/http/router.h"
+
+namespace shoal::server {
+
+class AdminServer {
+ public:
+  struct Options {
+    core::SocketAddress address;  // port 0 = ephemeral (see bound_address())
+    int64_t tick_ns = 10'000'000;
+    int64_t max_connections = 256;
+  };
+
+  // Binds the admin listener (a bind failure is returned here). `metrics` is read at each scrape.
+  static absl::StatusOr<std::unique_ptr<AdminServer>> Create(
+      const Options& options, std::shared_ptr<const metrics::Metrics> metrics,
+      std::string config_yaml);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  absl::Status Start();
+  // Closes the admin connections and joins the admin thread. Idempotent.
+  void Stop();
+
+  // The bound address, with the real port when 0 was configured.
+  const core::SocketAddress& bound_address() const;
+
+  // /readyz answers 503 from now on.
+  void SetDraining() { draining_.store(true, std::memory_order_release); }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  // Replaces what /config serves.
+  void SetConfigYaml(std::string yaml);
+  std::string config_yaml() const;
+
+ private:
+  AdminServer(std::shared_ptr<const metrics::Metrics> metrics, std::string config_yaml);
+  std::shared_ptr<const http::Router> MakeRouter();
+
+  std::shared_ptr<const metrics::Metrics> metrics_;
+  std::atomic<bool> draining_{false};
+  mutable std::mutex config_mutex_;
+  std::string config_yaml_;
+  std::unique_ptr<core::Server> server_;
+};
+
+}  // namespace shoal::server
+
+#endif  // SHOAL_SERVER_ADMIN_H_

@@ -1,0 +1,114 @@
+// "No per-request heap allocation for requests within the limits", end to end: counts operator new
+// calls made on the worker thread while a client pipelines GET, HEAD and POST /echo (Content-Length
+// and chunked) requests over a real socket, after a warm-up.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <future>
+#include <new>
+#include <random>
+#include <string>
+
+#include "core/server.h"
+#include "server/protocols/http/http_protocol.h"
+#include "tests/integration/http/http_test_support.h"
+
+namespace {
+thread_local uint64_t allocations_on_this_thread = 0;
+}  // namespace
+
+void* operator new(size_t size) {
+  ++allocations_on_this_thread;
+  void* p = std::malloc(size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace shoal::http_test {
+namespace {
+
+uint64_t WorkerAllocations(core::Server& server) {
+  std::promise<uint64_t> result;
+  server.workers()[0]->event_loop().Post(
+      [&result] { result.set_value(allocations_on_this_thread); });
+  return result.get_future().get();
+}
+
+// `count` requests of every kind and the total size of the responses they get.
+std::string Requests(int count, std::mt19937_64& random, size_t* response_count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    std::string body(random() % 4000, static_cast<char>('a' + i % 26));
+    switch (i % 4) {
+      case 0:
+        out += "GET /plaintext HTTP/1.1\r\nHost: t\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n";
+        break;
+      case 1:
+        out += "HEAD /plaintext?x=1 HTTP/1.1\r\nHost: t\r\n\r\n";
+        break;
+      case 2:
+        out += "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n" + body;
+        break;
+      default: {
+        char size[32];
+        std::snprintf(size, sizeof(size), "%zx", body.size() / 2);
+        std::string half = body.substr(0, body.size() / 2);
+        out += "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               std::string(size) + "\r\n" + half + "\r\n" + std::string(size) + "\r\n" + half +
+               "\r\n0\r\n\r\n";
+        break;
+      }
+    }
+  }
+  *response_count = static_cast<size_t>(count);
+  return out;
+}
+
+void Exchange(RawClient& client, const std::string& requests, size_t responses) {
+  ASSERT_TRUE(client.SendWhileReading(requests, Deadline::In(seconds(20)))) << client.last_error();
+  for (size_t i = 0; i < responses; ++i) {
+    // Every fourth request (i % 4 == 1) is a HEAD.
+    auto response = client.ReadResponse(i % 4 == 1, Deadline::In(seconds(20)));
+    ASSERT_TRUE(response.has_value()) << client.last_error();
+    ASSERT_EQ(response->status, 200);
+  }
+}
+
+TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
+  // The server is built here (not through HttpTestServer) to reach its worker's loop.
+  core::ServerOptions options;
+  options.workers = 1;
+  options.listeners.push_back({"http", *core::SocketAddress::Parse("127.0.0.1:0"), 128, true});
+  auto router = http::MakeDefaultRouter();
+  auto server = core::Server::Create(options, [router](size_t, int) {
+    return std::make_unique<http::HttpProtocol>(http::Limits{}, router);
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+
+  RawClient client((*server)->bound_addresses()[0].port(), Deadline::In(seconds(10)));
+  ASSERT_TRUE(client.connected());
+  std::mt19937_64 random(7);
+  size_t responses = 0;
+  // Warm-up: buffers, the chunk pool and the cached head reach their sizes.
+  for (int round = 0; round < 3; ++round) {
+    std::string warm = Requests(400, random, &responses);
+    ASSERT_NO_FATAL_FAILURE(Exchange(client, warm, responses));
+  }
+  std::string measured = Requests(2000, random, &responses);
+  uint64_t before = WorkerAllocations(**server);
+  ASSERT_NO_FATAL_FAILURE(Exchange(client, measured, responses));
+  uint64_t after = WorkerAllocations(**server);
+  EXPECT_LT(after - before, 20u) << "allocations on the worker thread for " << responses
+                                 << " requests";
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace shoal::http_test

@@ -23,6 +23,12 @@ EchoSettings EchoSettingsFrom(const Config& config) {
   return EchoSettings{config.limits.max_frame_bytes};
 }
 
+RespSettings RespSettingsFrom(const Config& config) {
+  RespSettings settings;
+  settings.max_frame_bytes = config.limits.max_frame_bytes;
+  return settings;
+}
+
 http::Limits HttpLimitsFrom(const Config& config) {
   http::Limits limits;
   limits.max_header_bytes = config.limits.max_header_bytes;
@@ -107,13 +113,7 @@ absl::StatusOr<std::unique_ptr<Application>> Application::Create(const Config& c
 }
 
 absl::Status Application::Init() {
-  for (const ListenerConfig& listener : config_.listeners) {
-    if (listener.protocol == ProtocolKind::kResp) {
-      return absl::UnimplementedError("listener '" + listener.name + "': protocol '" +
-                                      std::string(ProtocolName(listener.protocol)) +
-                                      "' is not available in this build yet");
-    }
-  }
+
   sigset_t signals = HandledSignals();
   if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
     return absl::InternalError("pthread_sigmask failed");
@@ -137,6 +137,7 @@ absl::Status Application::Init() {
   protocols_.assign(static_cast<size_t>(options->workers), WorkerProtocols{});
   EchoSettings echo_settings = EchoSettingsFrom(config_);
   http::Limits http_limits = HttpLimitsFrom(config_);
+  RespSettings resp_settings = RespSettingsFrom(config_);
   std::shared_ptr<const http::Router> router = http::MakeDefaultRouter();
   auto server = core::Server::Create(
       *options, [&](size_t listener, int worker) -> std::unique_ptr<core::Protocol> {
@@ -144,6 +145,11 @@ absl::Status Application::Init() {
         if (config_.listeners[listener].protocol == ProtocolKind::kHttp) {
           auto protocol = std::make_unique<http::HttpProtocol>(http_limits, router);
           mine.http.push_back(protocol.get());
+          return protocol;
+        }
+        if (config_.listeners[listener].protocol == ProtocolKind::kResp) {
+          auto protocol = std::make_unique<RespProtocol>(resp_settings);
+          mine.resp.push_back(protocol.get());
           return protocol;
         }
         auto protocol = std::make_unique<EchoProtocol>(echo_settings);
@@ -253,11 +259,14 @@ void Application::ApplyLive(const Config& next) {
   server_->UpdateSettings(ConnectionSettingsFrom(applied));
   EchoSettings echo_settings = EchoSettingsFrom(applied);
   http::Limits http_limits = HttpLimitsFrom(applied);
+  RespSettings resp_settings = RespSettingsFrom(applied);
   for (size_t w = 0; w < server_->workers().size(); ++w) {
     WorkerProtocols protocols = protocols_[w];
-    server_->workers()[w]->event_loop().Post([protocols, echo_settings, http_limits] {
+    server_->workers()[w]->event_loop().Post([protocols, echo_settings, http_limits,
+                                                   resp_settings] {
       for (EchoProtocol* protocol : protocols.echo) protocol->set_settings(echo_settings);
       for (http::HttpProtocol* protocol : protocols.http) protocol->set_limits(http_limits);
+      for (RespProtocol* protocol : protocols.resp) protocol->set_settings(resp_settings);
     });
   }
   config_ = applied;

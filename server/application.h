@@ -24,6 +24,7 @@
 #include "server/config.h"
 #include "server/protocols/echo.h"
 #include "server/protocols/http/http_protocol.h"
+#include "server/protocols/resp.h"
 
 namespace shoal::server {
 
@@ -68,6 +69,7 @@ class Application {
   struct WorkerProtocols {
     std::vector<EchoProtocol*> echo;
     std::vector<http::HttpProtocol*> http;
+    std::vector<RespProtocol*> resp;
   };
   std::vector<WorkerProtocols> protocols_;
   bool draining_ = false;

@@ -49,8 +49,7 @@ int main(int argc, char** argv) {
   auto application = Application::Create(*config, path);
   if (!application.ok()) {
     std::cerr << "shoal: " << application.status().message() << "\n";
-    return application.status().code() == absl::StatusCode::kUnimplemented ? kExitConfigError
-                                                                           : kExitRuntimeFailure;
+    return kExitRuntimeFailure;
   }
   return (*application)->Run();
 }

@@ -26,6 +26,20 @@ run --config=tsan --test_tag_filters=-no-sanitizer //...
 passed=$(grep -cE '^//.* PASSED in ' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)( in |$)' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# deploy/: Prometheus config and rules, metric names against a live /metrics, compose, Kubernetes.
+echo "== tests/deploy/check-deploy.sh" >&2
+bash tests/deploy/check-deploy.sh 2>&1 | tee "$log"
+deploy_code=${PIPESTATUS[0]}
+deploy_line=$(grep -E '^deploy: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+deploy_passed=$(echo "$deploy_line" | sed -E 's/deploy: ([0-9]+) passed.*/\1/')
+deploy_failed=$(echo "$deploy_line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')
+passed=$((passed + ${deploy_passed:-0}))
+failed=$((failed + ${deploy_failed:-0}))
+if [ "$deploy_code" -ne 0 ]; then
+  status=$deploy_code
+  [ "${deploy_failed:-0}" -gt 0 ] || failed=$((failed + 1))
+fi
 rm -f "$log"
 echo "$passed passed, $failed failed"
 exit "$status"

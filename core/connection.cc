@@ -40,7 +40,8 @@ std::string Connection::PeerName() const {
 }
 
 void Connection::Send(std::string_view bytes) {
-  if (state_ == State::kClosed || bytes.empty()) return;
+  // After CloseAfterFlush nothing more is answered: the FIN that follows the queue is final.
+  if (state_ != State::kOpen || bytes.empty()) return;
   if (output_.empty()) last_write_progress_ns_ = now_ns();
   output_.Append(bytes);
 }
@@ -98,6 +99,8 @@ void Connection::BeginDrain() {
 void Connection::ResumeAfterBudget() {
   if (!paused_for_budget_) return;
   paused_for_budget_ = false;
+  last_activity_ns_ = now_ns();
+  ArmDeadlineNoLaterThan(last_activity_ns_ + owner_.settings().idle_timeout_ns);
   RestartReadDeadlineAfterPause();
   if (readable_pending_ && !reading_paused()) owner_.loop().QueueReady(this);
 }
@@ -114,6 +117,7 @@ void Connection::HandleEvents(uint32_t events) {
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
     readable_pending_ = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) peer_fin_signalled_ = true;
     if (state_ == State::kLingering) {
       DiscardInput();
     } else if (state_ == State::kOpen && !reading_paused()) {
@@ -149,7 +153,8 @@ void Connection::ReadUntilBlockedOrBudget() {
   if (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget == 0) {
     owner_.loop().QueueReady(this);
   }
-  bool in_progress = forward_remaining_ > 0 || session_->RequestInProgress();
+  bool in_progress =
+      !peer_shut_down_ && (forward_remaining_ > 0 || session_->RequestInProgress());
   // The read deadline times the request now in progress: it restarts whenever a request
   // completed during this batch (the one in progress began after it).
   if (in_progress && (!request_in_progress_ || requests_completed_ != completed_before)) {
@@ -198,8 +203,9 @@ size_t Connection::ReadOnce(size_t max_bytes) {
     }
   } else if (input_.empty()) {
     size_t want = std::min(max_bytes, owner_.read_scratch_bytes());
-    n = read(fd_.get(), owner_.read_scratch(), want);
+    n = recv(fd_.get(), owner_.read_scratch(), want, 0);
     if (n > 0) {
+      NoteShortRead(static_cast<size_t>(n), want);
       stats_.bytes_received.Add(static_cast<uint64_t>(n));
       last_activity_ns_ = now_ns();
       Deliver(std::string_view(owner_.read_scratch(), static_cast<size_t>(n)), false);
@@ -208,8 +214,9 @@ size_t Connection::ReadOnce(size_t max_bytes) {
   } else {
     input_.EnsureWritable(std::min(max_bytes, owner_.read_scratch_bytes()));
     size_t want = std::min(max_bytes, input_.writable_bytes());
-    n = read(fd_.get(), input_.writable_data(), want);
+    n = recv(fd_.get(), input_.writable_data(), want, 0);
     if (n > 0) {
+      NoteShortRead(static_cast<size_t>(n), want);
       input_.Commit(static_cast<size_t>(n));
       stats_.bytes_received.Add(static_cast<uint64_t>(n));
       last_activity_ns_ = now_ns();
@@ -229,6 +236,13 @@ size_t Connection::ReadOnce(size_t max_bytes) {
   return 0;
 }
 
+void Connection::NoteShortRead(size_t got, size_t wanted) {
+  // Fewer bytes than asked for: the socket is drained, and with edge-triggered epoll the next
+  // arrival raises a new event, so the read that would only return EAGAIN is skipped. Not after
+  // the peer's FIN was signalled: that is only seen by reading on to EOF.
+  if (got < wanted && !peer_fin_signalled_) readable_pending_ = false;
+}
+
 void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
   size_t consumed = session_->OnData(data);
   if (state_ == State::kClosed) return;
@@ -244,6 +258,8 @@ void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
 void Connection::HandlePeerShutdown() {
   peer_shut_down_ = true;
   readable_pending_ = false;
+  // A request still incomplete now can never complete: no read deadline runs for it.
+  request_in_progress_ = false;
   if (state_ == State::kOpen) {
     session_->OnPeerShutdown();
   } else if (state_ == State::kLingering) {
@@ -365,7 +381,8 @@ int64_t Connection::NextDeadline() const {
   if (request_in_progress_ && !reading_paused()) {
     next = std::min(next, request_started_ns_ + settings.read_timeout_ns);
   }
-  if (output_.empty() && !request_in_progress_) {
+  // Nor does the idle deadline while the worker budget holds up reading.
+  if (output_.empty() && !request_in_progress_ && !paused_for_budget_) {
     next = std::min(next, last_activity_ns_ + settings.idle_timeout_ns);
   }
   return next;
@@ -388,7 +405,7 @@ void Connection::OnExpire() {
     Close(CloseReason::kReadTimeout);
     return;
   }
-  if (output_.empty() && !request_in_progress_ &&
+  if (output_.empty() && !request_in_progress_ && !paused_for_budget_ &&
       now - last_activity_ns_ >= settings.idle_timeout_ns) {
     Close(state_ == State::kOpen ? CloseReason::kIdleTimeout : pending_close_reason_);
     return;

@@ -87,6 +87,7 @@ class Connection final : private IoHandler,
   absl::Status Start(Protocol& protocol);
 
   // --- For sessions ---
+  // Queues bytes for the peer. Ignored once the connection is closing (CloseAfterFlush, Close).
   void Send(std::string_view bytes);
   // The next `bytes` input bytes go from the socket straight to the output queue (no copy through
   // user space), then Session::OnForwardComplete is called. Only from within Session::OnData,
@@ -132,6 +133,7 @@ class Connection final : private IoHandler,
   // Bytes read; 0 when reading should stop (EAGAIN, EOF, error, closed).
   size_t ReadOnce(size_t max_bytes);
   void Deliver(std::string_view data, bool data_is_in_input_buffer);
+  void NoteShortRead(size_t got, size_t wanted);
   void HandlePeerShutdown();
   void DiscardInput();
   void FinishFlushing();
@@ -167,6 +169,7 @@ class Connection final : private IoHandler,
   bool paused_for_watermark_ = false;
   bool paused_for_budget_ = false;
   bool peer_shut_down_ = false;
+  bool peer_fin_signalled_ = false;
   bool draining_ = false;
 };
 

@@ -101,9 +101,9 @@ void Worker::UpdateSettings(const ConnectionSettings& settings) {
 void Worker::DrainOnLoop(int64_t deadline_ns) {
   if (draining_) return;
   draining_ = true;
+  loop_->timers().Schedule(&drain_deadline_, deadline_ns);
   for (auto& listener : listeners_) listener->AcceptPendingAndClose();
   connections_.ForEach([](Connection* connection) { connection->BeginDrain(); });
-  loop_->timers().Schedule(&drain_deadline_, deadline_ns);
   CheckDrained();
 }
 

@@ -7,7 +7,7 @@ packages=(
   bazel-bootstrap bazel-rules-java bazel-platforms g++
   libabsl-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl netcat-openbsd xxd procps iproute2 redis-tools
+  curl netcat-openbsd xxd procps iproute2 redis-tools wrk
   prometheus  # promtool and a real Prometheus server for the metrics end-to-end tests
   "$@"
 )

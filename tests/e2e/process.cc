@@ -84,9 +84,9 @@ void ChildProcess::ReadAvailable(int timeout_ms) {
 }
 
 std::optional<std::string> ChildProcess::WaitForStderrLine(const std::string& needle,
-                                                           int timeout_ms) {
+                                                           int timeout_ms, size_t from) {
   int64_t deadline = NowMs() + timeout_ms;
-  size_t searched = 0;
+  size_t searched = from;
   for (;;) {
     size_t found = stderr_.find(needle, searched);
     if (found != std::string::npos) {

@@ -23,9 +23,12 @@ class ChildProcess {
   ~ChildProcess();  // SIGKILLs a child that is still running
 
   pid_t pid() const { return pid_; }
+  bool started() const { return pid_ > 0; }
   void Signal(int signal_number);
-  // Waits up to timeout_ms for the line containing `needle` on stderr; returns it.
-  std::optional<std::string> WaitForStderrLine(const std::string& needle, int timeout_ms);
+  // Waits up to timeout_ms for a complete stderr line containing `needle` at or after byte offset
+  // `from` of stderr (so a test can wait for the next occurrence); returns the line.
+  std::optional<std::string> WaitForStderrLine(const std::string& needle, int timeout_ms,
+                                               size_t from = 0);
   // Waits up to timeout_ms for exit; returns the exit code, or nullopt on timeout / killed by signal.
   std::optional<int> WaitForExit(int timeout_ms);
   // All stderr read so far (WaitForExit reads the rest).

@@ -197,10 +197,14 @@ absl::StatusOr<std::string> ReadExactly(int fd, size_t n, milliseconds timeout) 
 
 std::string End::ToString() const {
   switch (kind) {
-    case Kind::kEof: return "EOF after " + std::to_string(data_bytes) + " bytes";
-    case Kind::kReset: return "reset after " + std::to_string(data_bytes) + " bytes";
-    case Kind::kTimeout: return "still open (timeout) after " + std::to_string(data_bytes) + " bytes";
-    case Kind::kError: return std::string("error ") + std::strerror(error);
+    case Kind::kEof:
+      return "EOF after " + std::to_string(data_bytes) + " bytes";
+    case Kind::kReset:
+      return "reset after " + std::to_string(data_bytes) + " bytes";
+    case Kind::kTimeout:
+      return "still open (timeout) after " + std::to_string(data_bytes) + " bytes";
+    case Kind::kError:
+      return std::string("error ") + std::strerror(error);
   }
   return "?";
 }
@@ -271,135 +275,6 @@ absl::Status PingPong(int fd, std::string_view payload, milliseconds timeout) {
   if (!echoed.ok()) return echoed.status();
   if (*echoed != frame) return absl::DataLossError("echo differs from the frame sent");
   return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------------------------
-
-std::string ShoalBinaryPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  return std::string(srcdir != nullptr ? srcdir : ".") + "/shoal/server/shoal";
-}
-
-bool WriteFile(const std::string& path, const std::string& contents) {
-  // Write a sibling and rename it over the target, so a reader never sees half a file.
-  std::string temporary = path + ".new";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << contents;
-    if (!out.good()) return false;
-  }
-  return std::rename(temporary.c_str(), path.c_str()) == 0;
-}
-
-std::string TempPath(const std::string& name) {
-  const char* tmpdir = std::getenv("TEST_TMPDIR");
-  return std::string(tmpdir != nullptr ? tmpdir : "/tmp") + "/" + name;
-}
-
-ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-  // Everything the child needs is prepared before fork (the test process may have threads).
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(pipe_fds[1], STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  if (pid_ < 0) {
-    close(pipe_fds[0]);
-    return;
-  }
-  stderr_fd_ = pipe_fds[0];
-  fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
-}
-
-ChildProcess::~ChildProcess() {
-  if (!exited_ && pid_ > 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  if (stderr_fd_ >= 0) close(stderr_fd_);
-}
-
-void ChildProcess::Signal(int signal_number) {
-  if (pid_ > 0 && !exited_) kill(pid_, signal_number);
-}
-
-void ChildProcess::ReadAvailable(int timeout_ms) {
-  if (stderr_fd_ < 0) return;
-  pollfd p{stderr_fd_, POLLIN, 0};
-  if (poll(&p, 1, timeout_ms) <= 0) return;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(stderr_fd_, buffer, sizeof(buffer));
-    if (n == 0) stderr_closed_ = true;
-    if (n <= 0) return;
-    stderr_.append(buffer, static_cast<size_t>(n));
-  }
-}
-
-std::optional<std::string> ChildProcess::WaitForLine(const std::string& needle,
-                                                     milliseconds timeout, size_t from) {
-  Clock::time_point deadline = Clock::now() + timeout;
-  for (;;) {
-    size_t found = stderr_.find(needle, from);
-    if (found != std::string::npos) {
-      size_t line_end = stderr_.find('\n', found);
-      if (line_end != std::string::npos) {
-        size_t line_start = stderr_.rfind('\n', found);
-        line_start = line_start == std::string::npos ? 0 : line_start + 1;
-        return stderr_.substr(line_start, line_end - line_start);
-      }
-    }
-    int left = RemainingMs(deadline);
-    if (left <= 0 || stderr_closed_) return std::nullopt;
-    ReadAvailable(std::min(left, 100));
-  }
-}
-
-std::optional<int> ChildProcess::WaitForExit(milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  Clock::time_point deadline = Clock::now() + timeout;
-  // A pidfd becomes readable when the child exits: a bounded wait on the event itself.
-  core::ScopedFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
-  for (;;) {
-    int status = 0;
-    pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      exited_ = true;
-      ReadAvailable(0);
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      return std::nullopt;
-    }
-    int left = RemainingMs(deadline);
-    if (left <= 0) return std::nullopt;
-    if (!stderr_closed_) {
-      ReadAvailable(std::min(left, 100));
-    } else if (pidfd.valid()) {
-      pollfd p{pidfd.get(), POLLIN, 0};
-      poll(&p, 1, left);
-    } else {
-      poll(nullptr, 0, std::min(left, 10));  // no pidfd (old kernel): re-check every 10 ms
-    }
-  }
-}
-
-int PortFromListeningLine(const std::string& line) {
-  size_t on = line.find(" on ");
-  if (on == std::string::npos) return -1;
-  size_t end = line.find(' ', on + 4);
-  std::string address = line.substr(on + 4, end == std::string::npos ? end : end - on - 4);
-  size_t colon = address.rfind(':');
-  return colon == std::string::npos ? -1 : std::atoi(address.c_str() + colon + 1);
 }
 
 }  // namespace shoal::deadlines_test

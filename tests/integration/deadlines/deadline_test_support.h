@@ -102,9 +102,9 @@ absl::StatusOr<std::string> ReadExactly(int fd, size_t n, milliseconds timeout);
 struct End {
   enum class Kind { kEof, kReset, kTimeout, kError };
   Kind kind = Kind::kTimeout;
-  Clock::time_point at;      // when the client saw it
-  size_t data_bytes = 0;     // bytes read (and discarded) before the end
-  int error = 0;             // errno for kError / kReset
+  Clock::time_point at;   // when the client saw it
+  size_t data_bytes = 0;  // bytes read (and discarded) before the end
+  int error = 0;          // errno for kError / kReset
   bool closed() const { return kind == Kind::kEof || kind == Kind::kReset; }
   std::string ToString() const;
 };
@@ -117,48 +117,6 @@ End WaitForEndWithoutReading(int fd, milliseconds timeout);
 
 // One echo round trip of `payload`: sends the frame and reads the identical frame back.
 absl::Status PingPong(int fd, std::string_view payload, milliseconds timeout);
-
-// ---------------------------------------------------------------------------------------------
-// The real binary (//server:shoal as a data dependency), for SIGHUP.
-
-// $TEST_SRCDIR/shoal/server/shoal.
-std::string ShoalBinaryPath();
-// Writes (replaces) `contents` in the file at `path`.
-bool WriteFile(const std::string& path, const std::string& contents);
-// A path under $TEST_TMPDIR.
-std::string TempPath(const std::string& name);
-
-// Runs a binary with its stderr captured through a pipe. SIGKILLs a child still running at
-// destruction.
-class ChildProcess {
- public:
-  ChildProcess(const std::string& binary, const std::vector<std::string>& args);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  void Signal(int signal_number);
-  // Waits for a complete stderr line containing `needle` that starts at or after byte offset
-  // `from` of stderr (so a test can wait for the *next* occurrence); returns the line.
-  std::optional<std::string> WaitForLine(const std::string& needle, milliseconds timeout,
-                                         size_t from = 0);
-  // Exit code, or nullopt on timeout or death by a signal.
-  std::optional<int> WaitForExit(milliseconds timeout);
-  const std::string& stderr_text() const { return stderr_; }
-
- private:
-  void ReadAvailable(int timeout_ms);
-
-  pid_t pid_ = -1;
-  int stderr_fd_ = -1;
-  std::string stderr_;
-  bool exited_ = false;
-  bool stderr_closed_ = false;
-};
-
-// The port of a "listening: NAME (PROTOCOL) on ADDRESS:PORT with ..." line; -1 if none.
-int PortFromListeningLine(const std::string& line);
 
 }  // namespace shoal::deadlines_test
 

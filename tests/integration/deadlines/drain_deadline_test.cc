@@ -36,8 +36,8 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   auto mid_frame = Connect(s.port());
   ASSERT_TRUE(mid_frame.ok()) << mid_frame.status();
   // Half a header: a frame has started and will never complete.
-  ASSERT_TRUE(SendAll(mid_frame->get(), EncodeFrameHeader(100).substr(0, 2), milliseconds(5000))
-                  .ok());
+  ASSERT_TRUE(
+      SendAll(mid_frame->get(), EncodeFrameHeader(100).substr(0, 2), milliseconds(5000)).ok());
   ASSERT_TRUE(s.Barrier());  // the worker has read the half header (or BeginDrain will)
 
   auto drained_at = std::make_shared<std::promise<Clock::time_point>>();

@@ -12,24 +12,30 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/e2e/process.h"
 #include "tests/integration/deadlines/deadline_test_support.h"
 
 namespace shoal::deadlines_test {
 namespace {
 
+using ::shoal::testing::ChildProcess;
+using ::shoal::testing::PortFromListeningLine;
+using ::shoal::testing::ShoalBinaryPath;
+using ::shoal::testing::WriteTempFile;
+
 std::string Config(const std::string& idle, const std::string& extra = "") {
-  return "workers: 1\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n"
-         "timeouts:\n"
-         "  idle: " + idle + "\n"
-         "  read: 10s\n"
-         "  write: 10s\n"
-         "  tick: 10ms\n" + extra;
+  std::string config =
+      "workers: 1\n"
+      "listeners:\n"
+      "  - name: echo\n"
+      "    address: 127.0.0.1:0\n"
+      "    protocol: echo\n"
+      "admin:\n"
+      "  address: 127.0.0.1:0\n"
+      "timeouts:\n";
+  config += "  idle: " + idle + "\n";
+  config += "  read: 10s\n  write: 10s\n  tick: 10ms\n";
+  return config + extra;
 }
 
 // Connects, and returns how long (ms) until the server closed the silent connection, or -1.
@@ -50,11 +56,10 @@ double SilentConnectionLifetimeMs(uint16_t port, milliseconds timeout, std::stri
 
 TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   constexpr milliseconds kNewIdle{300};
-  const std::string path = TempPath("sighup_deadline.yaml");
-  ASSERT_TRUE(WriteFile(path, Config("5s")));
+  const std::string path = WriteTempFile("sighup_deadline.yaml", Config("5s"));
   ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
   ASSERT_TRUE(server.started());
-  auto listening = server.WaitForLine("listening:", milliseconds(20000));
+  auto listening = server.WaitForStderrLine("listening:", 20000);
   ASSERT_TRUE(listening.has_value()) << server.stderr_text();
   int port = PortFromListeningLine(*listening);
   ASSERT_GT(port, 0) << *listening;
@@ -65,15 +70,15 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   ASSERT_TRUE(PingPong(keeper->get(), "before", milliseconds(5000)).ok());
 
   size_t mark = server.stderr_text().size();
-  ASSERT_TRUE(WriteFile(path, Config("300ms")));
+  WriteTempFile("sighup_deadline.yaml", Config("300ms"));
   server.Signal(SIGHUP);
-  auto applied = server.WaitForLine("SIGHUP: applied", milliseconds(10000), mark);
+  auto applied = server.WaitForStderrLine("SIGHUP: applied", 10000, mark);
   ASSERT_TRUE(applied.has_value()) << server.stderr_text();
   ASSERT_TRUE(PingPong(keeper->get(), "after reload", milliseconds(5000)).ok());
 
   std::string failure;
-  double lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000),
-                                            &failure);
+  double lived =
+      SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
   ASSERT_GE(lived, 0) << "new connection not closed at the new idle: " << failure << "\n"
                       << server.stderr_text();
   EXPECT_GE(lived, kNewIdle.count()) << "closed before the new idle deadline";
@@ -82,9 +87,9 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
 
   // An invalid file (an unknown key) would set idle back to 5s; it is rejected whole.
   mark = server.stderr_text().size();
-  ASSERT_TRUE(WriteFile(path, Config("5s", "bogus_key: 1\n")));
+  WriteTempFile("sighup_deadline.yaml", Config("5s", "bogus_key: 1\n"));
   server.Signal(SIGHUP);
-  auto rejected = server.WaitForLine("SIGHUP: config rejected", milliseconds(10000), mark);
+  auto rejected = server.WaitForStderrLine("SIGHUP: config rejected", 10000, mark);
   ASSERT_TRUE(rejected.has_value()) << server.stderr_text();
   ASSERT_TRUE(PingPong(keeper->get(), "after rejected reload", milliseconds(5000)).ok());
   lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
@@ -101,7 +106,7 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   End end = WaitForEnd(keeper->get(), milliseconds(5000));
   EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();
   keeper->reset();
-  EXPECT_EQ(server.WaitForExit(milliseconds(15000)), 0) << server.stderr_text();
+  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
 }
 
 }  // namespace

@@ -65,8 +65,7 @@ TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
     // watermark, so its output queue holds more than 1 MiB it cannot write).
     if (worker.backpressure_pauses.value() > 0) break;
     pollfd p{fd->get(), POLLOUT, 0};
-    int left = static_cast<int>(
-        std::chrono::ceil<milliseconds>(give_up - Clock::now()).count());
+    int left = static_cast<int>(std::chrono::ceil<milliseconds>(give_up - Clock::now()).count());
     ASSERT_GT(left, 0) << "the server never paused reading; sent " << sent << "; "
                        << s.StatsSummary();
     poll(&p, 1, std::min(left, 10));  // wake for writability, or re-check the pause soon

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <regex>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -56,12 +56,13 @@ class HttpBinaryTest : public ::testing::Test {
       return;
     }
     // "... listening: http (http) on 127.0.0.1:PORT with 2 workers"
-    std::smatch match;
-    if (!std::regex_search(*line, match, std::regex("on 127\\.0\\.0\\.1:([0-9]+)"))) {
+    const std::string prefix = " on 127.0.0.1:";
+    size_t at = line->find(prefix);
+    if (at == std::string::npos ||
+        std::sscanf(line->c_str() + at + prefix.size(), "%d", &port_) != 1) {
       setup_error_ = "no port in: " + *line;
       return;
     }
-    port_ = std::stoi(match[1]);
   }
 
   static void TearDownTestSuite() {
@@ -179,16 +180,31 @@ struct WrkSummary {
 
 std::optional<WrkSummary> ParseWrk(const std::string& out) {
   WrkSummary summary;
-  std::smatch match;
-  if (!std::regex_search(out, match, std::regex("([0-9]+) requests in "))) return std::nullopt;
-  summary.requests = std::stoull(match[1]);
-  if (std::regex_search(out, match,
-                        std::regex("Socket errors: connect ([0-9]+), read ([0-9]+), write "
-                                   "([0-9]+), timeout ([0-9]+)"))) {
-    for (int i = 1; i <= 4; ++i) summary.socket_errors += std::stoull(match[i]);
+  // "  123456 requests in 2.00s, 13.37MB read"
+  size_t at = out.find(" requests in ");
+  if (at == std::string::npos) return std::nullopt;
+  size_t start = out.find_last_not_of("0123456789", at - 1);
+  start = start == std::string::npos ? 0 : start + 1;
+  if (start == at) return std::nullopt;
+  summary.requests = std::stoull(out.substr(start, at - start));
+  // "  Socket errors: connect 0, read 1, write 0, timeout 0" (only when one is not zero)
+  at = out.find("Socket errors:");
+  if (at != std::string::npos) {
+    unsigned long long connect = 0, read = 0, write = 0, timeout = 0;
+    if (std::sscanf(out.c_str() + at, "Socket errors: connect %llu, read %llu, write %llu, timeout %llu",
+                    &connect, &read, &write, &timeout) != 4) {
+      return std::nullopt;
+    }
+    summary.socket_errors = connect + read + write + timeout;
   }
-  if (std::regex_search(out, match, std::regex("Non-2xx or 3xx responses: ([0-9]+)"))) {
-    summary.non_2xx = std::stoull(match[1]);
+  // "  Non-2xx or 3xx responses: 12" (only when not zero)
+  at = out.find("Non-2xx or 3xx responses:");
+  if (at != std::string::npos) {
+    unsigned long long non_2xx = 0;
+    if (std::sscanf(out.c_str() + at, "Non-2xx or 3xx responses: %llu", &non_2xx) != 1) {
+      return std::nullopt;
+    }
+    summary.non_2xx = non_2xx;
   }
   return summary;
 }

@@ -16,33 +16,14 @@
 #include <thread>
 
 #include "core/server.h"
+#include "tests/support/allocation_counter.h"
 #include "server/protocols/echo.h"
 
-namespace {
-thread_local uint64_t allocations_on_this_thread = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  ++allocations_on_this_thread;
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace shoal::server {
 namespace {
 
-uint64_t WorkerAllocations(core::Server& server) {
-  std::promise<uint64_t> result;
-  server.workers()[0]->event_loop().Post(
-      [&result] { result.set_value(allocations_on_this_thread); });
-  return result.get_future().get();
-}
+using ::shoal::testing::WorkerAllocations;
 
 std::string Frame(size_t size, std::mt19937& random) {
   std::string frame(4 + size, '\0');
@@ -88,6 +69,7 @@ TEST(EchoAllocationTest, SteadyStateEchoDoesNotAllocatePerFrame) {
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
 
+  const uint64_t at_start = WorkerAllocations(**server);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -104,6 +86,8 @@ TEST(EchoAllocationTest, SteadyStateEchoDoesNotAllocatePerFrame) {
   Exchange(fd, make_frames(300));  // warm-up: buffers and the chunk pool reach their sizes
   Exchange(fd, make_frames(300));
   uint64_t before = WorkerAllocations(**server);
+  ASSERT_GT(before, at_start) << "the counter must see the worker's allocations (accepting a "
+                                 "connection allocates): is the counting operator new linked?";
   const int kFrames = 2000;
   Exchange(fd, make_frames(kFrames));
   uint64_t after = WorkerAllocations(**server);

@@ -10,34 +10,15 @@
 #include <string>
 
 #include "core/server.h"
+#include "tests/support/allocation_counter.h"
 #include "server/protocols/http/http_protocol.h"
 #include "tests/integration/http/http_test_support.h"
 
-namespace {
-thread_local uint64_t allocations_on_this_thread = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  ++allocations_on_this_thread;
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace shoal::http_test {
 namespace {
 
-uint64_t WorkerAllocations(core::Server& server) {
-  std::promise<uint64_t> result;
-  server.workers()[0]->event_loop().Post(
-      [&result] { result.set_value(allocations_on_this_thread); });
-  return result.get_future().get();
-}
+using ::shoal::testing::WorkerAllocations;
 
 // `count` requests of every kind and the total size of the responses they get.
 std::string Requests(int count, std::mt19937_64& random, size_t* response_count) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what it needs, then runs every
-# test (`bazel test //...`) in the optimized build and under ASan+UBSan and TSan.
+# test (`bazel test //...`) in the optimized build and under ASan+UBSan and TSan, then the fuzzers
+# (bounded) and the deploy checks.
 # Ends with a line "N passed, N failed" (counted over the three passes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,19 +28,30 @@ passed=$(grep -cE '^//.* PASSED in ' "$log")
 failed=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)( in |$)' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 
+# Runs a checker that ends with "NAME: N passed, N failed" and adds its counts to the totals.
+checker() {
+  local name=$1
+  shift
+  echo "== $*" >&2
+  "$@" 2>&1 | tee "$log"
+  local code=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
+  local ok bad
+  ok=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+  bad=$(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${bad:-0}))
+  if [ "$code" -ne 0 ]; then
+    status=$code
+    [ "${bad:-0}" -gt 0 ] || failed=$((failed + 1))
+  fi
+}
+
+# Fuzzers (libFuzzer + ASan/UBSan, clang): replay the regressions, then 30 s per target.
+checker fuzz bash tools/fuzz/run.sh 30
 # deploy/: Prometheus config and rules, metric names against a live /metrics, compose, Kubernetes.
-echo "== tests/deploy/check-deploy.sh" >&2
-bash tests/deploy/check-deploy.sh 2>&1 | tee "$log"
-deploy_code=${PIPESTATUS[0]}
-deploy_line=$(grep -E '^deploy: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-deploy_passed=$(echo "$deploy_line" | sed -E 's/deploy: ([0-9]+) passed.*/\1/')
-deploy_failed=$(echo "$deploy_line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')
-passed=$((passed + ${deploy_passed:-0}))
-failed=$((failed + ${deploy_failed:-0}))
-if [ "$deploy_code" -ne 0 ]; then
-  status=$deploy_code
-  [ "${deploy_failed:-0}" -gt 0 ] || failed=$((failed + 1))
-fi
+checker deploy bash tests/deploy/check-deploy.sh
 rm -f "$log"
 echo "$passed passed, $failed failed"
 exit "$status"

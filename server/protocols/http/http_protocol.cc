@@ -38,8 +38,8 @@ class HttpSession final : public core::Session {
       const Request& request = parser_.request();
       Respond(request, /*close_after=*/!request.keep_alive);
       position += result.consumed;
+      parser_.set_limits(protocol_.limits());  // takes effect at the Reset: the next request
       parser_.Reset();
-      parser_.set_limits(protocol_.limits());
       continue_sent_ = false;
     }
     if (requests > 0) connection().CountRequests(requests);

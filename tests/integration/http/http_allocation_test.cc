@@ -73,6 +73,7 @@ TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
 
+  const uint64_t at_start = WorkerAllocations(**server);
   RawClient client((*server)->bound_addresses()[0].port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   std::mt19937_64 random(7);
@@ -84,6 +85,8 @@ TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
   }
   std::string measured = Requests(2000, random, &responses);
   uint64_t before = WorkerAllocations(**server);
+  ASSERT_GT(before, at_start) << "the counter must see the worker's allocations (accepting a "
+                                 "connection allocates): is the counting operator new linked?";
   ASSERT_NO_FATAL_FAILURE(Exchange(client, measured, responses));
   uint64_t after = WorkerAllocations(**server);
   EXPECT_LT(after - before, 20u) << "allocations on the worker thread for " << responses

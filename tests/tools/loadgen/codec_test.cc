@@ -1,0 +1,194 @@
+// Codecs: requests are well-formed, responses are recognised however they are split, and with
+// verification a changed byte, another request's payload or another connection's payload is
+// caught.
+#include "tools/loadgen/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace shoal::loadgen {
+namespace {
+
+CodecOptions Echo(size_t size, bool verify) {
+  CodecOptions options;
+  options.protocol = Protocol::kEcho;
+  options.size = size;
+  options.verify = verify;
+  return options;
+}
+
+TEST(PayloadTest, DependsOnConnectionAndSequence) {
+  std::string a(100, '\0'), b(100, '\0'), c(100, '\0');
+  FillPayload(1, 7, a.data(), a.size());
+  FillPayload(1, 8, b.data(), b.size());
+  FillPayload(2, 7, c.data(), c.size());
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_TRUE(PayloadMatches(1, 7, a.data(), a.size()));
+  EXPECT_FALSE(PayloadMatches(1, 8, a.data(), a.size()));
+  EXPECT_FALSE(PayloadMatches(2, 7, a.data(), a.size()));
+  for (size_t i = 0; i < a.size(); ++i) {
+    std::string corrupted = a;
+    corrupted[i] = static_cast<char>(corrupted[i] ^ 0x20);
+    EXPECT_FALSE(PayloadMatches(1, 7, corrupted.data(), corrupted.size())) << i;
+  }
+  // Odd sizes use a partial last word.
+  std::string odd(13, '\0');
+  FillPayload(3, 3, odd.data(), odd.size());
+  EXPECT_TRUE(PayloadMatches(3, 3, odd.data(), odd.size()));
+}
+
+TEST(EchoCodecTest, RequestIsALengthPrefixedFrame) {
+  auto codec = MakeCodec(Echo(300, true), 5);
+  std::string out;
+  codec->AppendRequest(9, out);
+  ASSERT_EQ(out.size(), 304u);
+  EXPECT_EQ(out.substr(0, 4), std::string("\0\0\x01\x2c", 4));
+  EXPECT_TRUE(PayloadMatches(5, 9, out.data() + 4, 300));
+  EXPECT_EQ(codec->request_bytes(), 304u);
+}
+
+TEST(EchoCodecTest, DecodesAnEchoByteByByte) {
+  auto codec = MakeCodec(Echo(64, true), 1);
+  std::string frame;
+  codec->AppendRequest(3, frame);
+  for (size_t n = 0; n < frame.size(); ++n) {
+    EXPECT_EQ(codec->DecodeResponse(std::string_view(frame).substr(0, n), 3).status,
+              Codec::Status::kIncomplete)
+        << n;
+  }
+  auto decoded = codec->DecodeResponse(frame + "extra", 3);
+  EXPECT_EQ(decoded.status, Codec::Status::kComplete);
+  EXPECT_EQ(decoded.consumed, frame.size());
+}
+
+TEST(EchoCodecTest, VerifyCatchesCorruptionAndSwaps) {
+  auto codec = MakeCodec(Echo(64, true), 1);
+  std::string first, second;
+  codec->AppendRequest(0, first);
+  codec->AppendRequest(1, second);
+  EXPECT_EQ(codec->DecodeResponse(second, 0).status, Codec::Status::kMismatch);
+  std::string corrupted = first;
+  corrupted[40] = static_cast<char>(corrupted[40] + 1);
+  EXPECT_EQ(codec->DecodeResponse(corrupted, 0).status, Codec::Status::kMismatch);
+  EXPECT_EQ(codec->DecodeResponse(first, 0).status, Codec::Status::kComplete);
+  // Another connection's frame.
+  auto other = MakeCodec(Echo(64, true), 2);
+  std::string foreign;
+  other->AppendRequest(0, foreign);
+  EXPECT_EQ(codec->DecodeResponse(foreign, 0).status, Codec::Status::kMismatch);
+}
+
+TEST(EchoCodecTest, WrongLengthIsAProtocolErrorEvenWithoutVerify) {
+  auto codec = MakeCodec(Echo(64, false), 1);
+  std::string frame = std::string("\0\0\0\x10", 4) + std::string(16, 'x');
+  EXPECT_EQ(codec->DecodeResponse(frame, 0).status, Codec::Status::kProtocolError);
+}
+
+TEST(EchoCodecTest, WithoutVerifyContentIsNotChecked) {
+  auto codec = MakeCodec(Echo(8, false), 1);
+  std::string frame = std::string("\0\0\0\x08", 4) + "anything";
+  EXPECT_EQ(codec->DecodeResponse(frame, 0).status, Codec::Status::kComplete);
+}
+
+TEST(EchoCodecTest, ZeroLengthFrames) {
+  auto codec = MakeCodec(Echo(0, true), 1);
+  std::string out;
+  codec->AppendRequest(0, out);
+  EXPECT_EQ(out, std::string(4, '\0'));
+  EXPECT_EQ(codec->DecodeResponse(out, 0).consumed, 4u);
+}
+
+TEST(HttpCodecTest, PlaintextRequestAndResponse) {
+  CodecOptions options;
+  options.protocol = Protocol::kHttp;
+  options.verify = true;
+  options.host = "example";
+  auto codec = MakeCodec(options, 1);
+  std::string request;
+  codec->AppendRequest(0, request);
+  EXPECT_EQ(request, "GET /plaintext HTTP/1.1\r\nHost: example\r\n\r\n");
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nDate: x\r\nContent-Type: text/plain\r\ncontent-length: 13\r\n\r\n"
+      "Hello, World!";
+  for (size_t n = 0; n < response.size(); ++n) {
+    ASSERT_EQ(codec->DecodeResponse(std::string_view(response).substr(0, n), 0).status,
+              Codec::Status::kIncomplete)
+        << n;
+  }
+  auto decoded = codec->DecodeResponse(response + "HTTP/1.1", 0);
+  EXPECT_EQ(decoded.status, Codec::Status::kComplete);
+  EXPECT_EQ(decoded.consumed, response.size());
+  EXPECT_FALSE(decoded.close_after);
+
+  std::string wrong = response;
+  wrong[wrong.size() - 1] = '?';
+  EXPECT_EQ(codec->DecodeResponse(wrong, 0).status, Codec::Status::kMismatch);
+  EXPECT_EQ(codec->DecodeResponse("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0).status,
+            Codec::Status::kBadStatus);
+  auto closing = codec->DecodeResponse(
+      "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 13\r\n\r\nHello, World!", 0);
+  EXPECT_TRUE(closing.close_after);
+  EXPECT_EQ(codec->DecodeResponse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0).status,
+            Codec::Status::kProtocolError);
+  EXPECT_EQ(codec->DecodeResponse("garbage\r\n\r\n", 0).status, Codec::Status::kProtocolError);
+}
+
+TEST(HttpCodecTest, EchoPostsAVerifiedBody) {
+  CodecOptions options;
+  options.protocol = Protocol::kHttp;
+  options.http = HttpRequest::kEcho;
+  options.size = 100;
+  options.verify = true;
+  auto codec = MakeCodec(options, 4);
+  std::string request;
+  codec->AppendRequest(2, request);
+  const size_t head_end = request.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_NE(request.find("POST /echo HTTP/1.1\r\n"), std::string::npos);
+  EXPECT_NE(request.find("Content-Length: 100\r\n"), std::string::npos);
+  const std::string body = request.substr(head_end + 4);
+  ASSERT_EQ(body.size(), 100u);
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body;
+  EXPECT_EQ(codec->DecodeResponse(response, 2).status, Codec::Status::kComplete);
+  EXPECT_EQ(codec->DecodeResponse(response, 3).status, Codec::Status::kMismatch);
+}
+
+TEST(RespCodecTest, PingAndEcho) {
+  CodecOptions options;
+  options.protocol = Protocol::kResp;
+  options.size = 0;
+  options.verify = true;
+  auto ping = MakeCodec(options, 1);
+  std::string request;
+  ping->AppendRequest(0, request);
+  EXPECT_EQ(request, "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(ping->DecodeResponse("+PONG\r\n", 0).consumed, 7u);
+  EXPECT_EQ(ping->DecodeResponse("+PON", 0).status, Codec::Status::kIncomplete);
+  EXPECT_EQ(ping->DecodeResponse("-ERR no\r\n", 0).status, Codec::Status::kBadStatus);
+
+  options.size = 10;
+  auto echo = MakeCodec(options, 1);
+  request.clear();
+  echo->AppendRequest(5, request);
+  ASSERT_EQ(request.rfind("*2\r\n$4\r\nECHO\r\n$10\r\n", 0), 0u);
+  const std::string payload = request.substr(request.size() - 12, 10);
+  const std::string reply = "$10\r\n" + payload + "\r\n";
+  EXPECT_EQ(echo->DecodeResponse(reply, 5).status, Codec::Status::kComplete);
+  EXPECT_EQ(echo->DecodeResponse(reply, 6).status, Codec::Status::kMismatch);
+  EXPECT_EQ(echo->DecodeResponse(reply.substr(0, 8), 5).status, Codec::Status::kIncomplete);
+}
+
+TEST(ProtocolNamesTest, RoundTrip) {
+  for (Protocol p : {Protocol::kEcho, Protocol::kHttp, Protocol::kResp}) {
+    Protocol parsed;
+    ASSERT_TRUE(ParseProtocol(ProtocolName(p), &parsed));
+    EXPECT_EQ(parsed, p);
+  }
+  Protocol parsed;
+  EXPECT_FALSE(ParseProtocol("smtp", &parsed));
+}
+
+}  // namespace
+}  // namespace shoal::loadgen

@@ -1,0 +1,237 @@
+// ClientConnection: one loadgen connection to one target, on one thread's EventLoop. It connects
+// without blocking, writes requests (pipelined up to the depth), reads responses edge-triggered
+// and hands them to its Codec, records latencies, and after an error closes and reconnects
+// (see loadgen.h for the policy). It uses core/'s EventLoop, TimerWheel and sockets, not
+// core::Connection (which is the server side).
+//
+// One core::Timer per connection serves every deadline it has, re-checked lazily when it fires:
+// the connect timeout, the reconnect back-off, and the response timeout of the oldest request in
+// flight (a response only records nothing; the timer re-arms from the new oldest when it fires).
+//
+// Threading: everything runs on the owning thread's loop. Ownership: the LoadThread owns its
+// connections for the whole run (they are reused across reconnects, so pointers stay valid).
+#ifndef SHOAL_TOOLS_LOADGEN_CLIENT_CONNECTION_H_
+#define SHOAL_TOOLS_LOADGEN_CLIENT_CONNECTION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/event_loop.h"
+#include "core/socket.h"
+#include "core/timer_wheel.h"
+#include "tools/loadgen/codec.h"
+#include "tools/loadgen/histogram.h"
+#include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/pacer.h"
+
+namespace shoal::loadgen {
+
+// The shape of the run, fixed once the load starts.
+struct RunPlan {
+  CodecOptions codec;
+  int connections = 1;
+  int pipeline = 1;
+  bool open_loop = false;
+  double ns_per_request = 0;     // open loop: 1e9 / rate
+  bool requests_mode = false;    // an exact count of measured requests
+  int64_t timeout_ns = 0;
+  int64_t connect_timeout_ns = 0;
+  bool nodelay = true;
+  // Set when the load starts.
+  int64_t start_ns = 0;          // warm-up begins (the open-loop schedule's origin)
+  int64_t measure_start_ns = 0;  // requests intended from here on are measured...
+  int64_t measure_end_ns = std::numeric_limits<int64_t>::max();  // ...until here
+};
+
+// Figures of one thread: written by its loop thread only; read by Run after the thread ends,
+// except `live`, which Run reads while the load runs.
+struct ThreadCounters {
+  uint64_t requests = 0;
+  uint64_t requests_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t verified = 0;
+  uint64_t lost = 0;
+  uint64_t connects = 0;
+  int64_t last_measured_response_ns = 0;
+  ErrorCounts errors;
+  Histogram latency;
+  Histogram latency_uncorrected;
+  std::string first_connect_error;
+
+  // Single writer (relaxed load + store), read by the progress reporter.
+  struct alignas(64) Live {
+    std::atomic<uint64_t> completed{0};
+    std::atomic<uint64_t> errors{0};
+    std::atomic<uint64_t> bytes_received{0};
+    std::atomic<int> open{0};
+  } live;
+
+  void CountError(uint64_t ErrorCounts::*kind);
+};
+
+inline void Bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+class ClientConnection;
+
+// What a connection needs from its thread.
+class ConnectionHost {
+ public:
+  virtual core::EventLoop& loop() = 0;
+  virtual Pacer* pacer() = 0;  // open loop only
+  virtual const RunPlan& plan() const = 0;
+  virtual ThreadCounters& counters() = 0;
+  // Scratch space for reads, shared by the thread's connections (one reads at a time).
+  virtual char* read_scratch() = 0;
+  virtual size_t read_scratch_bytes() const = 0;
+  // The load phase has begun (requests may be sent).
+  virtual bool load_started() const = 0;
+  // The measurement window is over (duration mode): send nothing more.
+  virtual bool stopping() const = 0;
+  // The first connect attempt of `connection` succeeded or failed.
+  virtual void OnFirstConnectResolved(ClientConnection& connection) = 0;
+  // `connection` will send nothing more and has nothing in flight (it may stay open).
+  virtual void OnDone(ClientConnection& connection) = 0;
+
+ protected:
+  ~ConnectionHost() = default;
+};
+
+class ClientConnection final : private core::IoHandler,
+                               private core::ReadyHandler,
+                               private core::Timer,
+                               private PacedClient {
+ public:
+  // `quota`: measured requests to send in requests mode (-1 otherwise).
+  ClientConnection(ConnectionHost& host, uint64_t id, const core::SocketAddress& target,
+                   int64_t quota);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // First connect attempt.
+  void Start();
+  // The load phase began: start sending.
+  void OnLoadStarted();
+  // The measurement window ended: finish what is in flight, then report done.
+  void OnStop();
+  // Closes the socket and cancels every timer; the connection is then inert.
+  void Shutdown();
+
+  bool open() const { return state_ == State::kOpen; }
+  bool done() const { return done_; }
+  uint64_t id() const { return id_; }
+
+ private:
+  enum class State { kIdle, kConnecting, kOpen, kClosed };
+
+  struct InFlight {
+    int64_t intended_ns;
+    int64_t sent_ns;
+    uint64_t seq;
+    bool measured;
+  };
+
+  // A FIFO of requests in flight; capacity = pipeline depth.
+  class InFlightQueue {
+   public:
+    explicit InFlightQueue(size_t capacity) : slots_(capacity) {}
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    InFlight& front() { return slots_[head_]; }
+    void push(const InFlight& f) {
+      slots_[(head_ + size_) % slots_.size()] = f;
+      ++size_;
+    }
+    void pop() {
+      head_ = (head_ + 1) % slots_.size();
+      --size_;
+    }
+    void clear() { head_ = size_ = 0; }
+    template <typename Fn>
+    void ForEach(Fn fn) const {
+      for (size_t i = 0; i < size_; ++i) fn(slots_[(head_ + i) % slots_.size()]);
+    }
+
+   private:
+    std::vector<InFlight> slots_;
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+
+  // The start of a response that arrived incomplete: [begin_, end_) of data_. Reads go to the
+  // thread's scratch space and are decoded there; only an incomplete tail is kept here, so an idle
+  // connection holds no read buffer.
+  class InputBuffer {
+   public:
+    std::string_view view() const { return {data_.data() + begin_, end_ - begin_}; }
+    size_t size() const { return end_ - begin_; }
+    void Append(const char* data, size_t bytes);
+    void Consume(size_t bytes);
+    void Clear();
+
+   private:
+    std::vector<char> data_;
+    size_t begin_ = 0;
+    size_t end_ = 0;
+  };
+
+  void HandleEvents(uint32_t events) override;
+  void HandleReady() override;
+  void OnExpire() override;
+  void OnPaceDue() override;
+
+  void Connect();
+  void OnConnected();
+  void OnConnectFailed(int error);
+  void ReadInput();
+  void OnBytes(const char* data, size_t bytes);
+  // Decodes the responses at the start of `input`; returns the bytes consumed. May fail the
+  // connection (then the state is no longer kOpen).
+  size_t Decode(std::string_view input);
+  void OnEof();
+  void TrySend();
+  void Flush();
+  // Counts the error, drops the socket and what is in flight, and reconnects (or is done).
+  void Fail(uint64_t ErrorCounts::*kind);
+  void CloseSocket();
+  void ScheduleReconnect(int64_t delay_ns);
+  void ArmTimer(int64_t deadline_ns);
+  bool FinishedSending() const;
+  void CheckDone();
+  int64_t IntendedTime(uint64_t index) const;
+
+  ConnectionHost& host_;
+  const RunPlan& plan_;
+  const uint64_t id_;
+  const core::SocketAddress target_;
+  core::ScopedFd fd_;
+  State state_ = State::kIdle;
+  std::unique_ptr<Codec> codec_;
+  InFlightQueue in_flight_;
+  InputBuffer input_;
+  std::string output_;
+  size_t output_offset_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t schedule_index_ = 0;   // open loop: the next request's slot in the schedule
+  int64_t quota_;                 // measured requests still to send; -1 = unlimited
+  int64_t connect_started_ns_ = 0;
+  int64_t reconnect_at_ns_ = 0;
+  int consecutive_failures_ = 0;
+  bool first_connect_reported_ = false;
+  bool pace_pending_ = false;
+  bool closing_by_server_ = false;  // http Connection: close was announced
+  bool stop_sending_ = false;
+  bool done_ = false;
+};
+
+}  // namespace shoal::loadgen
+
+#endif  // SHOAL_TOOLS_LOADGEN_CLIENT_CONNECTION_H_

@@ -1,0 +1,242 @@
+#include "tools/loadgen/loadgen.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "core/event_loop.h"
+#include "tools/loadgen/load_thread.h"
+
+namespace shoal::loadgen {
+
+namespace {
+
+// "host:port" -> host (brackets removed) and port; false when there is no port.
+bool SplitHostPort(const std::string& text, std::string* host, std::string* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return false;
+  *host = text.substr(0, colon);
+  *port = text.substr(colon + 1);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return !host->empty();
+}
+
+absl::StatusOr<core::SocketAddress> Resolve(const std::string& target) {
+  if (auto numeric = core::SocketAddress::Parse(target); numeric.ok()) return *numeric;
+  std::string host, port;
+  if (!SplitHostPort(target, &host, &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("target '", target, "' is not HOST:PORT"));
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* results = nullptr;
+  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &results);
+  if (rc != 0 || results == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve target '", target, "': ", gai_strerror(rc)));
+  }
+  auto address = core::SocketAddress::FromSockaddr(results->ai_addr, results->ai_addrlen);
+  freeaddrinfo(results);
+  return address;
+}
+
+std::string HostOf(const std::string& target) {
+  std::string host, port;
+  if (!SplitHostPort(target, &host, &port)) return target;
+  return host;
+}
+
+}  // namespace
+
+absl::Status ValidateOptions(const Options& options) {
+  if (options.targets.empty()) return absl::InvalidArgumentError("no --target");
+  if (options.connections < 1) return absl::InvalidArgumentError("--connections must be >= 1");
+  if (options.threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
+  if (options.pipeline < 1) return absl::InvalidArgumentError("--pipeline must be >= 1");
+  if (options.rate < 0) return absl::InvalidArgumentError("--rate must be >= 0");
+  if (options.requests < 0 && options.duration_ns <= 0) {
+    return absl::InvalidArgumentError("--duration must be > 0 (or give --requests)");
+  }
+  if (options.warmup_ns < 0 || options.hold_ns < 0) {
+    return absl::InvalidArgumentError("--warmup and --hold must be >= 0");
+  }
+  if (options.timeout_ns <= 0 || options.connect_timeout_ns <= 0) {
+    return absl::InvalidArgumentError("--timeout and --connect_timeout must be > 0");
+  }
+  if (options.protocol == Protocol::kEcho && options.size > 0xffffffffull) {
+    return absl::InvalidArgumentError("--size must fit the echo frame's 32-bit length");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<core::SocketAddress>> ResolveTargets(const Options& options) {
+  if (auto status = ValidateOptions(options); !status.ok()) return status;
+  std::vector<core::SocketAddress> addresses;
+  for (const auto& target : options.targets) {
+    auto address = Resolve(target);
+    if (!address.ok()) return address.status();
+    addresses.push_back(*address);
+  }
+  return addresses;
+}
+
+int ExitCode(const Result& result) {
+  if (result.verification_failed()) return 1;
+  if (result.options.requests != 0 && result.requests == 0) return 1;
+  return 0;
+}
+
+absl::StatusOr<Result> Run(const Options& options) {
+  auto targets = ResolveTargets(options);
+  if (!targets.ok()) return targets.status();
+
+  RunPlan plan;
+  plan.codec.protocol = options.protocol;
+  plan.codec.size = options.size;
+  plan.codec.verify = options.verify;
+  plan.codec.http = options.http;
+  plan.codec.host = HostOf(options.targets.front());
+  plan.connections = options.connections;
+  plan.pipeline = options.pipeline;
+  plan.open_loop = options.rate > 0;
+  plan.ns_per_request = plan.open_loop ? 1e9 / options.rate : 0;
+  plan.requests_mode = options.requests >= 0;
+  plan.timeout_ns = options.timeout_ns;
+  plan.connect_timeout_ns = options.connect_timeout_ns;
+  plan.nodelay = options.nodelay;
+
+  const int thread_count = std::min(options.threads, options.connections);
+  RunControl control;
+  std::vector<std::unique_ptr<LoadThread>> threads;
+  for (int t = 0; t < thread_count; ++t) {
+    threads.push_back(std::make_unique<LoadThread>(plan, control));
+    if (auto status = threads.back()->Init(); !status.ok()) return status;
+  }
+  const int64_t total_requests = std::max<int64_t>(options.requests, 0);
+  for (int i = 0; i < options.connections; ++i) {
+    int64_t quota = -1;
+    if (plan.requests_mode) {
+      quota = total_requests / options.connections + (i < total_requests % options.connections);
+    }
+    threads[static_cast<size_t>(i % thread_count)]->AddConnection(
+        static_cast<uint64_t>(i), (*targets)[static_cast<size_t>(i) % targets->size()], quota);
+  }
+  for (auto& thread : threads) thread->Launch();
+  auto post_all = [&threads](auto method) {
+    for (auto& thread : threads) {
+      LoadThread* t = thread.get();
+      t->event_loop().Post([t, method] { method(*t); });
+    }
+  };
+  auto live_open = [&threads] {
+    int open = 0;
+    for (auto& thread : threads) {
+      open += thread->counters().live.open.load(std::memory_order_relaxed);
+    }
+    return open;
+  };
+  auto shutdown = [&] {
+    post_all([](LoadThread& t) { t.Shutdown(); });
+    for (auto& thread : threads) thread->Join();
+  };
+
+  // Connect everything first: the clock starts with every connection that could be opened.
+  post_all([](LoadThread& t) { t.BeginConnecting(); });
+  {
+    std::unique_lock<std::mutex> lock(control.mutex);
+    control.changed.wait(lock, [&] { return control.threads_connected == thread_count; });
+  }
+  const int open_at_start = live_open();
+  if (open_at_start == 0) {
+    shutdown();
+    std::string error;
+    for (auto& thread : threads) {
+      if (error.empty()) error = thread->counters().first_connect_error;
+    }
+    return absl::UnavailableError(
+        absl::StrCat("no connection could be established", error.empty() ? "" : ": ", error));
+  }
+
+  const int64_t start_ns = core::MonotonicNowNs();
+  const int64_t measure_start_ns = start_ns + options.warmup_ns;
+  const int64_t measure_end_ns = plan.requests_mode ? std::numeric_limits<int64_t>::max()
+                                                    : measure_start_ns + options.duration_ns;
+  for (auto& thread : threads) {
+    LoadThread* t = thread.get();
+    t->event_loop().Post([t, start_ns, measure_start_ns, measure_end_ns] {
+      t->BeginLoad(start_ns, measure_start_ns, measure_end_ns);
+    });
+  }
+
+  {
+    using Clock = std::chrono::steady_clock;
+    const auto interval = std::chrono::nanoseconds(std::max<int64_t>(options.progress_interval_ns, 1));
+    auto next_report = Clock::now() + interval;
+    std::unique_lock<std::mutex> lock(control.mutex);
+    while (control.threads_finished < thread_count) {
+      bool finished = control.changed.wait_until(
+          lock, next_report, [&] { return control.threads_finished == thread_count; });
+      if (finished) break;
+      next_report += interval;
+      if (options.on_progress) {
+        Progress progress;
+        const int64_t now = core::MonotonicNowNs();
+        progress.elapsed_s = static_cast<double>(now - start_ns) / 1e9;
+        progress.warming_up = now < measure_start_ns;
+        for (auto& thread : threads) {
+          const auto& live = thread->counters().live;
+          progress.completed += live.completed.load(std::memory_order_relaxed);
+          progress.errors += live.errors.load(std::memory_order_relaxed);
+          progress.bytes_received += live.bytes_received.load(std::memory_order_relaxed);
+          progress.connections_open += live.open.load(std::memory_order_relaxed);
+        }
+        lock.unlock();
+        options.on_progress(progress);
+        lock.lock();
+      }
+    }
+  }
+
+  if (options.hold_ns > 0) {
+    if (options.on_hold) options.on_hold(live_open());
+    std::this_thread::sleep_for(std::chrono::nanoseconds(options.hold_ns));  // the hold itself
+  }
+  shutdown();
+
+  Result result;
+  result.options = options;
+  result.options.on_progress = nullptr;
+  result.options.on_hold = nullptr;
+  for (const auto& address : *targets) result.resolved_targets.push_back(address.ToString());
+  result.open_loop = plan.open_loop;
+  result.connections_open_at_start = open_at_start;
+  int64_t last_response_ns = measure_start_ns;
+  for (auto& thread : threads) {
+    ThreadCounters& c = thread->counters();
+    result.requests += c.requests;
+    result.requests_sent += c.requests_sent;
+    result.bytes_sent += c.bytes_sent;
+    result.bytes_received += c.bytes_received;
+    result.verified += c.verified;
+    result.lost += c.lost;
+    result.connects += c.connects;
+    result.errors.Add(c.errors);
+    result.latency.Merge(c.latency);
+    result.latency_uncorrected.Merge(c.latency_uncorrected);
+    last_response_ns = std::max(last_response_ns, c.last_measured_response_ns);
+  }
+  result.duration_s = plan.requests_mode
+                          ? static_cast<double>(last_response_ns - measure_start_ns) / 1e9
+                          : static_cast<double>(options.duration_ns) / 1e9;
+  return result;
+}
+
+}  // namespace shoal::loadgen

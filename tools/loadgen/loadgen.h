@@ -1,0 +1,132 @@
+// loadgen as a library: Run(options) drives the targets and returns every figure in a Result;
+// tools/loadgen/main.cc is a thin flag wrapper around it, and tests call it in-process.
+//
+// Model. `threads` threads each run one core::EventLoop; connection i (of `connections`) belongs to
+// thread i % threads and targets target i % targets. A run is: connect every connection (at most
+// kConnectBurst connects in flight per thread), then warm up for `warmup_ns` (requests sent then
+// are not measured), then measure for `duration_ns`, or until exactly `requests` measured requests
+// were sent and answered. Then, with `hold_ns`, keep the connections open and idle that long.
+//
+// Closed loop (rate == 0): each connection keeps `pipeline` requests in flight, sending the next
+// one as each response arrives. Open loop (rate > 0): request k of connection i is due at
+//   start + (i + k * connections) / rate
+// so the whole run sends `rate` requests/s evenly paced, each connection at rate/connections. A
+// request is sent when due (a timerfd per thread, not the 1 ms epoll timeout), or as soon as the
+// connection has fewer than `pipeline` requests in flight. Latency is measured from the due
+// ("intended") time, so a stalled server is charged for every request it delayed (coordinated
+// omission corrected, as wrk2 does); the uncorrected figure, from the actual send, is kept too.
+// In closed loop both figures are the same.
+//
+// A request is measured when its intended send time falls in the measurement window; throughput
+// is measured responses / window. Closed loop sends nothing once the window is over; open loop
+// still sends every request scheduled inside it (late, if the thread was late: that lateness is
+// part of the corrected latency). Requests in flight at the end are awaited (up to timeout_ns). Errors are counted over the whole run, by kind; after an error
+// the connection is closed (its requests in flight are lost) and reconnected at once (after a
+// connect error: after 100 ms). With `requests`, a connection that fails to connect gives up.
+//
+// Threading: Run blocks the calling thread until the run ends; `on_progress` is called on it.
+#ifndef SHOAL_TOOLS_LOADGEN_LOADGEN_H_
+#define SHOAL_TOOLS_LOADGEN_LOADGEN_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/socket.h"
+#include "tools/loadgen/codec.h"
+#include "tools/loadgen/histogram.h"
+
+namespace shoal::loadgen {
+
+struct Progress {
+  double elapsed_s = 0;        // since the warm-up started
+  bool warming_up = false;
+  uint64_t completed = 0;      // responses, measured or not, since the start
+  uint64_t errors = 0;
+  uint64_t bytes_received = 0;
+  int connections_open = 0;
+};
+
+struct Options {
+  std::vector<std::string> targets;  // "HOST:PORT", "[v6]:PORT"; HOST may be a name
+  Protocol protocol = Protocol::kEcho;
+  HttpRequest http = HttpRequest::kPlaintext;
+  int connections = 10;
+  int threads = 1;
+  int64_t duration_ns = 10'000'000'000;
+  int64_t requests = -1;             // >= 0: exactly this many measured requests (duration unused)
+  int64_t warmup_ns = 0;
+  int64_t hold_ns = 0;               // idle time with every connection open, after the load
+  size_t size = 64;
+  int pipeline = 1;
+  double rate = 0;                   // requests/s in total; 0 = closed loop
+  bool verify = false;
+  int64_t timeout_ns = 10'000'000'000;         // a response must arrive within this
+  int64_t connect_timeout_ns = 5'000'000'000;
+  bool nodelay = true;
+  // Called about every `progress_interval_ns` on Run's thread while the load runs.
+  std::function<void(const Progress&)> on_progress;
+  int64_t progress_interval_ns = 1'000'000'000;
+  // Called once, on Run's thread, when the hold starts (every connection that could be opened is).
+  std::function<void(int connections_open)> on_hold;
+};
+
+struct ErrorCounts {
+  uint64_t connect = 0;   // connect() failed or timed out
+  uint64_t reset = 0;     // ECONNRESET, EPIPE or another socket error on an open connection
+  uint64_t timeout = 0;   // a response did not arrive within timeout_ns
+  uint64_t eof = 0;       // the server closed while requests were in flight, or unexpectedly
+  uint64_t mismatch = 0;  // a response differed from its request (--verify)
+  uint64_t status = 0;    // http: non-2xx; resp: an error reply
+  uint64_t protocol = 0;  // unparseable response, wrong length, unsolicited bytes
+
+  uint64_t total() const { return connect + reset + timeout + eof + mismatch + status + protocol; }
+  void Add(const ErrorCounts& other);
+};
+
+struct Result {
+  Options options;                       // what ran (callbacks cleared)
+  std::vector<std::string> resolved_targets;  // numeric "ip:port" of each target
+  bool open_loop = false;
+  double duration_s = 0;                 // the measurement window
+  uint64_t requests = 0;                 // measured responses (verified ones too)
+  uint64_t requests_sent = 0;            // measured requests sent
+  uint64_t bytes_sent = 0;               // of measured requests
+  uint64_t bytes_received = 0;           // of measured responses
+  uint64_t verified = 0;                 // responses checked byte for byte (with verify)
+  uint64_t lost = 0;                     // measured requests in flight when their connection failed
+  uint64_t connects = 0;                 // successful connects (reconnects included)
+  int connections_open_at_start = 0;     // established before the load started
+  ErrorCounts errors;
+  Histogram latency;                     // corrected: from the intended send time, ns
+  Histogram latency_uncorrected;         // from the actual send time, ns
+
+  double requests_per_second() const { return duration_s > 0 ? requests / duration_s : 0; }
+  double bytes_received_per_second() const {
+    return duration_s > 0 ? bytes_received / duration_s : 0;
+  }
+  double bytes_sent_per_second() const { return duration_s > 0 ? bytes_sent / duration_s : 0; }
+  // Verification failed: with verify, any error at all; without, none of these count.
+  bool verification_failed() const { return options.verify && errors.total() > 0; }
+};
+
+// Connects in flight per thread while the connections are being opened.
+inline constexpr int kConnectBurst = 256;
+
+// Checks `options` (ranges, at least one target) and resolves every target.
+absl::StatusOr<std::vector<core::SocketAddress>> ResolveTargets(const Options& options);
+absl::Status ValidateOptions(const Options& options);
+
+// Runs the load. Errors only when nothing can run: invalid options, an unresolvable target, no
+// connection could be established, or a thread/loop could not be created.
+absl::StatusOr<Result> Run(const Options& options);
+
+// Exit status for the command line: 0; 1 when verification failed (see Result) or, without
+// verify, when no request completed.
+int ExitCode(const Result& result);
+
+}  // namespace shoal::loadgen
+
+#endif  // SHOAL_TOOLS_LOADGEN_LOADGEN_H_

@@ -1,0 +1,193 @@
+// loadgen: a load generator for shoal (and any echo/http/resp server). A thin flag wrapper around
+// tools/loadgen/loadgen.h; DESIGN.md section 7 and docs/bench/loadgen.md describe it.
+//
+// Exit status: 0; 1 when verification failed (--verify and any error) or no request completed;
+// 2 for bad flags or when nothing could run (no connection, unresolvable target).
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/report.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:7000", "HOST:PORT[,HOST:PORT...]; connections are "
+          "spread round-robin over the targets");
+ABSL_FLAG(std::string, protocol, "echo", "echo | http | resp");
+ABSL_FLAG(std::string, http, "plaintext", "http requests: plaintext (GET /plaintext) or echo "
+          "(POST /echo with a --size body)");
+ABSL_FLAG(int, connections, 10, "connections in total");
+ABSL_FLAG(int, threads, 1, "threads, each with its own event loop");
+ABSL_FLAG(std::string, duration, "10s", "measurement time (e.g. 10s, 500ms)");
+ABSL_FLAG(int64_t, requests, -1, "exactly this many measured requests instead of --duration");
+ABSL_FLAG(std::string, warmup, "0s", "load before measuring (not reported)");
+ABSL_FLAG(std::string, hold, "0s", "after the load, keep every connection "
+          "open and idle this long");
+ABSL_FLAG(std::string, size, "64", "payload bytes (echo frame, POST body, RESP ECHO argument); "
+          "KiB/MiB suffixes allowed");
+ABSL_FLAG(int, pipeline, 1, "requests in flight per connection (the cap in open loop)");
+ABSL_FLAG(double, rate, 0, "open loop: requests/s in total, evenly paced; 0 = closed loop");
+ABSL_FLAG(bool, verify, false, "check every response byte for byte; exit 1 on any error");
+ABSL_FLAG(std::string, timeout, "10s", "a response must arrive within this");
+ABSL_FLAG(std::string, connect_timeout, "5s", "connect() must finish within this");
+ABSL_FLAG(bool, nodelay, true, "TCP_NODELAY on the client sockets");
+ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file ('-' = stdout)");
+ABSL_FLAG(std::string, hgrm, "", "write the (corrected) latency percentile distribution here");
+ABSL_FLAG(std::string, hgrm_uncorrected, "", "write the uncorrected distribution here");
+ABSL_FLAG(bool, quiet, false, "no text summary on stdout");
+
+namespace {
+
+using shoal::loadgen::Options;
+
+constexpr int kExitUsage = 2;
+
+bool ParseSize(const std::string& text, size_t* value) {
+  struct Suffix {
+    const char* name;
+    size_t factor;
+  };
+  static constexpr Suffix kSuffixes[] = {{"KiB", 1024}, {"MiB", 1024 * 1024}, {"KB", 1000},
+                                         {"MB", 1000 * 1000}, {"B", 1}};
+  std::string digits = text;
+  size_t factor = 1;
+  for (const auto& suffix : kSuffixes) {
+    std::string s = suffix.name;
+    if (digits.size() > s.size() && digits.compare(digits.size() - s.size(), s.size(), s) == 0) {
+      digits.resize(digits.size() - s.size());
+      factor = suffix.factor;
+      break;
+    }
+  }
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  *value = std::stoull(digits) * factor;
+  return true;
+}
+
+// Durations are string flags parsed here (an absl::Duration flag uses a sequence lock whose fence
+// ThreadSanitizer builds reject). Accepts absl's syntax: "10s", "500ms", "1m30s".
+bool ParseDurationFlag(const char* name, const std::string& text, int64_t* ns) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
+    std::cerr << "loadgen: --" << name << ": '" << text << "' is not a duration (e.g. 10s)\n";
+    return false;
+  }
+  *ns = absl::ToInt64Nanoseconds(duration);
+  return true;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::cout << text;
+    return true;
+  }
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "loadgen --target=HOST:PORT[,HOST:PORT...] --protocol=echo|http|resp --connections=N "
+      "--threads=T (--duration=10s | --requests=N) --size=64 --pipeline=D [--rate=R] "
+      "[--warmup=2s] [--verify] [--json=FILE] [--hgrm=FILE]");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::cerr << "loadgen: unexpected argument '" << positional[1] << "'\n";
+    return kExitUsage;
+  }
+
+  Options options;
+  for (absl::string_view target :
+       absl::StrSplit(absl::GetFlag(FLAGS_target), ',', absl::SkipWhitespace())) {
+    options.targets.emplace_back(target);
+  }
+  const std::string protocol = absl::GetFlag(FLAGS_protocol);
+  if (!shoal::loadgen::ParseProtocol(protocol, &options.protocol)) {
+    std::cerr << "loadgen: --protocol must be echo, http or resp, not '" << protocol << "'\n";
+    return kExitUsage;
+  }
+  const std::string http = absl::GetFlag(FLAGS_http);
+  if (!shoal::loadgen::ParseHttpRequest(http, &options.http)) {
+    std::cerr << "loadgen: --http must be plaintext or echo, not '" << http << "'\n";
+    return kExitUsage;
+  }
+  if (!ParseSize(absl::GetFlag(FLAGS_size), &options.size)) {
+    std::cerr << "loadgen: --size: '" << absl::GetFlag(FLAGS_size) << "' is not a size\n";
+    return kExitUsage;
+  }
+  options.connections = absl::GetFlag(FLAGS_connections);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.requests = absl::GetFlag(FLAGS_requests);
+  options.pipeline = absl::GetFlag(FLAGS_pipeline);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.verify = absl::GetFlag(FLAGS_verify);
+  if (!ParseDurationFlag("duration", absl::GetFlag(FLAGS_duration), &options.duration_ns) ||
+      !ParseDurationFlag("warmup", absl::GetFlag(FLAGS_warmup), &options.warmup_ns) ||
+      !ParseDurationFlag("hold", absl::GetFlag(FLAGS_hold), &options.hold_ns) ||
+      !ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout), &options.timeout_ns) ||
+      !ParseDurationFlag("connect_timeout", absl::GetFlag(FLAGS_connect_timeout),
+                         &options.connect_timeout_ns)) {
+    return kExitUsage;
+  }
+  options.nodelay = absl::GetFlag(FLAGS_nodelay);
+  if (auto status = shoal::loadgen::ValidateOptions(options); !status.ok()) {
+    std::cerr << "loadgen: " << status.message() << "\n";
+    return kExitUsage;
+  }
+
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  double previous_elapsed = 0;
+  uint64_t previous_completed = 0, previous_bytes = 0;
+  if (tty) {
+    options.on_progress = [&](const shoal::loadgen::Progress& progress) {
+      std::string line = shoal::loadgen::FormatProgress(progress, previous_elapsed,
+                                                        previous_completed, previous_bytes);
+      previous_elapsed = progress.elapsed_s;
+      previous_completed = progress.completed;
+      previous_bytes = progress.bytes_received;
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    };
+  }
+  options.on_hold = [&](int open) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "loadgen: holding %d connections for %.1fs\n", open,
+                 static_cast<double>(options.hold_ns) / 1e9);
+    std::fflush(stderr);
+  };
+
+  auto result = shoal::loadgen::Run(options);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!result.ok()) {
+    std::cerr << "loadgen: " << result.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (!absl::GetFlag(FLAGS_quiet)) std::cout << shoal::loadgen::FormatText(*result) << std::flush;
+  bool written = true;
+  if (!absl::GetFlag(FLAGS_json).empty()) {
+    written &= WriteFile(absl::GetFlag(FLAGS_json), shoal::loadgen::FormatJson(*result));
+  }
+  if (!absl::GetFlag(FLAGS_hgrm).empty()) {
+    written &= WriteFile(absl::GetFlag(FLAGS_hgrm), shoal::loadgen::FormatHgrm(result->latency));
+  }
+  if (!absl::GetFlag(FLAGS_hgrm_uncorrected).empty()) {
+    written &= WriteFile(absl::GetFlag(FLAGS_hgrm_uncorrected),
+                         shoal::loadgen::FormatHgrm(result->latency_uncorrected));
+  }
+  if (!written) {
+    std::cerr << "loadgen: could not write an output file\n";
+    return kExitUsage;
+  }
+  return shoal::loadgen::ExitCode(*result);
+}

@@ -154,13 +154,12 @@ TEST(ReadDeadline, SlowlorisIsClosedAtReadWhileAWellBehavedClientIsServed) {
   EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
 }
 
-// KNOWN BUG (core/connection.cc ReadUntilBlockedOrBudget / OnExpire): after the peer's FIN the
-// connection is flushing (DESIGN.md section 4: "the server finishes echoing complete frames, then
-// closes"), but a trailing partial frame that can never complete leaves request_in_progress_ set,
-// so the read deadline still fires and cuts the flush short with read_timeout. Here a client sends
-// 512 KiB of complete frames, 2 bytes of a header, and FIN, then reads at 32 KiB per 100 ms (the
-// server's send buffer is 16 KiB, so the echoes stay queued for ~1.6 s > read = 300 ms): it should
-// get every complete frame's echo and then EOF. Enable once the read deadline stops at FIN.
+// After the peer's FIN the connection is flushing (DESIGN.md section 4: "the server finishes
+// echoing complete frames, then closes"); a trailing partial frame that can never complete must not
+// start a read deadline that cuts the flush short. A client sends 512 KiB of complete frames, 2
+// bytes of a header, and FIN, then reads at 32 KiB per 100 ms (the server's send buffer is 16 KiB,
+// so the echoes stay queued for ~1.6 s > read = 300 ms): it gets every complete frame's echo, then
+// EOF.
 TEST(ReadDeadline, HalfClosedClientWithATrailingPartialFrameGetsEveryCompleteEcho) {
   EchoServerOptions options;
   options.workers = 1;

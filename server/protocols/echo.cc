@@ -14,6 +14,13 @@ class EchoSession final : public core::Session {
   size_t OnData(std::string_view input) override {
     const uint64_t max_frame_bytes = protocol_.settings().max_frame_bytes;
     EchoScan scan = ScanEchoFrames(input, max_frame_bytes);
+    if (scan.payload_to_forward > 0 && !protocol_.settings().forward_partial_payloads) {
+      // Keep the partial frame (header and the payload so far) buffered until it is complete.
+      connection().Send(input.substr(0, scan.partial_frame_start));
+      connection().CountRequests(scan.frames_completed);
+      partial_header_ = true;
+      return scan.partial_frame_start;
+    }
     connection().Send(input.substr(0, scan.echo_bytes));
     connection().CountRequests(scan.frames_completed);
     if (scan.frame_too_large) {

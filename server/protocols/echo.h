@@ -21,6 +21,11 @@ namespace shoal::server {
 
 struct EchoSettings {
   uint64_t max_frame_bytes = 1 << 20;
+  // true (the default): the rest of a partly arrived frame is forwarded socket -> output queue
+  // (Connection::ForwardInput). false: only complete frames are echoed; a partial frame stays in
+  // the connection's input buffer until it is complete, then is copied to the output (the
+  // pre-zero-copy behaviour, kept for tools/bench/zero_copy).
+  bool forward_partial_payloads = true;
 };
 
 class EchoProtocol final : public core::Protocol {

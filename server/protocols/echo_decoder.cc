@@ -15,6 +15,7 @@ EchoScan ScanEchoFrames(std::string_view input, uint64_t max_frame_bytes) {
     size_t available = input.size() - position - kEchoHeaderBytes;
     if (available < length) {
       scan.payload_to_forward = length - available;
+      scan.partial_frame_start = position;
       position = input.size();
       break;
     }

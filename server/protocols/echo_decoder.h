@@ -19,6 +19,9 @@ struct EchoScan {
   uint64_t frames_completed = 0;
   // When echo_bytes ends inside a frame: how many of its payload bytes are still to come.
   uint64_t payload_to_forward = 0;
+  // When payload_to_forward > 0: where that incomplete frame's header starts (the end of the
+  // complete frames), for callers that keep the partial frame buffered instead of forwarding it.
+  size_t partial_frame_start = 0;
   // A header announced more than max_frame_bytes; echo_bytes covers the frames before it.
   bool frame_too_large = false;
   uint32_t too_large_length = 0;

@@ -91,6 +91,7 @@ TEST(EchoDecoderTest, PartialPayloadIsEchoedAndTheRestForwarded) {
   EXPECT_EQ(scan.echo_bytes, stream.size());
   EXPECT_EQ(scan.frames_completed, 1u);
   EXPECT_EQ(scan.payload_to_forward, 7u);
+  EXPECT_EQ(scan.partial_frame_start, 7u) << "the partial frame's header follows Frame(\"abc\")";
 }
 
 TEST(EchoDecoderTest, LengthLimitIsExact) {

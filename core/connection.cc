@@ -50,6 +50,7 @@ void Connection::CountRequests(uint64_t n) {
   if (n == 0) return;
   stats_.requests.Add(n);
   requests_completed_ += n;
+  if (!kStatsEnabled) return;
   if (requests_awaiting_flush_ == 0) awaiting_flush_since_ns_ = MonotonicNowNs();
   requests_awaiting_flush_ += n;
 }

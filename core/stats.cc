@@ -15,6 +15,7 @@ Histogram::Histogram(std::vector<double> upper_bounds_seconds)
 }
 
 void Histogram::ObserveNanos(int64_t nanos, uint64_t count) {
+  if (!kStatsEnabled) return;
   size_t index = static_cast<size_t>(
       std::lower_bound(upper_bounds_ns_.begin(), upper_bounds_ns_.end(), nanos) -
       upper_bounds_ns_.begin());

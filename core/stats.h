@@ -16,10 +16,19 @@
 
 namespace shoal::core {
 
+// Building with -DSHOAL_STATS_DISABLED turns every update below into nothing: only for measuring
+// what statistics cost (tools/bench/metrics_ab.sh); the metrics then read zeros.
+#ifdef SHOAL_STATS_DISABLED
+inline constexpr bool kStatsEnabled = false;
+#else
+inline constexpr bool kStatsEnabled = true;
+#endif
+
 // A monotonically increasing count, written by one thread.
 class Counter {
  public:
   void Add(uint64_t n = 1) {
+    if (!kStatsEnabled) return;
     value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   uint64_t value() const { return value_.load(std::memory_order_relaxed); }
@@ -31,8 +40,11 @@ class Counter {
 // A value that goes up and down, written by one thread.
 class Gauge {
  public:
-  void Set(int64_t v) { value_.store(v, std::memory_order_relaxed); }
+  void Set(int64_t v) {
+    if (kStatsEnabled) value_.store(v, std::memory_order_relaxed);
+  }
   void Add(int64_t n) {
+    if (!kStatsEnabled) return;
     value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }

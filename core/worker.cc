@@ -36,8 +36,11 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
       read_scratch_(new char[options.read_scratch_bytes]) {
-  loop_->set_turn_observer(this);
-  loop_->set_turn_end_hook([this] { DestroyClosed(); });
+  if (kStatsEnabled) loop_->set_turn_observer(this);
+  loop_->set_turn_end_hook([this] {
+    DestroyClosed();
+    ResumeBudgetBlocked();
+  });
 }
 
 Worker::~Worker() {
@@ -184,7 +187,6 @@ void Worker::DestroyClosed() {
 }
 
 void Worker::OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) {
-  ResumeBudgetBlocked();
   stats_.loop_turn.ObserveNanos(turn_end_ns - turn_start_ns);
   stats_.output_queue_bytes.Set(static_cast<int64_t>(chunk_pool_.queued_bytes()));
   stats_.timers_active.Set(static_cast<int64_t>(loop_->timers().size()));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what it needs, then runs every
 # test (`bazel test //...`) in the optimized build and under ASan+UBSan and TSan, then the fuzzers
-# (bounded) and the deploy checks.
+# (bounded), a 60 s soak and the deploy checks.
 # Ends with a line "N passed, N failed" (counted over the three passes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +50,8 @@ checker() {
 
 # Fuzzers (libFuzzer + ASan/UBSan, clang): replay the regressions, then 30 s per target.
 checker fuzz bash tools/fuzz/run.sh 30
+# Soak: loadgen --verify for 60 s, RSS and fd slopes after warm-up (10 minutes for the record).
+checker soak bash tools/soak/soak.sh --duration=60s
 # deploy/: Prometheus config and rules, metric names against a live /metrics, compose, Kubernetes.
 checker deploy bash tests/deploy/check-deploy.sh
 rm -f "$log"

@@ -191,7 +191,31 @@ bool Connection::BlockedByWorkerBudget(const ConnectionSettings& settings,
 
 size_t Connection::ReadOnce(size_t max_bytes) {
   long n;
-  if (forward_remaining_ > 0 && input_.empty()) {
+  // (Not while draining: the drain stops reading at the end of the frame in flight.)
+  if (forward_remaining_ > 0 && input_.empty() && !draining_ &&
+      forward_remaining_ < OutputQueue::kMaxSpillQueueBytes && max_bytes > forward_remaining_) {
+    // A short tail: read it into the output queue and, in the same call, what follows it into
+    // the scratch space (pipelined frames), rather than a read for each.
+    size_t tail = static_cast<size_t>(forward_remaining_);
+    size_t spill_size = std::min(max_bytes - tail, owner_.read_scratch_bytes());
+    size_t spilled = 0;
+    n = output_.AppendFromFdWithSpill(fd_.get(), tail, owner_.read_scratch(), spill_size,
+                                      &spilled);
+    if (n > 0) {
+      size_t queued = static_cast<size_t>(n) - spilled;
+      NoteShortRead(static_cast<size_t>(n), tail + spill_size);
+      if (output_.size() == queued) last_write_progress_ns_ = now_ns();
+      stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      last_activity_ns_ = now_ns();
+      forward_remaining_ -= queued;
+      if (forward_remaining_ == 0) session_->OnForwardComplete();
+      if (spilled > 0 && state_ == State::kOpen) {
+        Deliver(std::string_view(owner_.read_scratch(), spilled), false);
+      }
+      CheckWatermarks();
+      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
+    }
+  } else if (forward_remaining_ > 0 && input_.empty()) {
     n = output_.AppendFromFd(fd_.get(), std::min<uint64_t>(max_bytes, forward_remaining_));
     if (n > 0) {
       if (output_.size() == static_cast<size_t>(n)) last_write_progress_ns_ = now_ns();

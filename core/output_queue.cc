@@ -108,6 +108,66 @@ long OutputQueue::AppendFromFd(int fd, size_t max) {
   return static_cast<long>(total);
 }
 
+long OutputQueue::AppendFromFdWithSpill(int fd, size_t max, char* spill, size_t spill_size,
+                                        size_t* spilled) {
+  *spilled = 0;
+  max = std::min(max, kMaxSpillQueueBytes);
+  constexpr int kMaxTargets = kMaxSpillQueueBytes / Chunk::kCapacity + 2;
+  Chunk* targets[kMaxTargets];
+  bool fresh[kMaxTargets];
+  iovec slices[kMaxTargets + 1];
+  int count = 0;
+  size_t planned = 0;
+  if (tail_ != nullptr && tail_->writable() > 0 && max > 0) {
+    targets[count] = tail_;
+    fresh[count] = false;
+    slices[count].iov_base = tail_->data + tail_->end;
+    slices[count].iov_len = std::min(tail_->writable(), max);
+    planned += slices[count].iov_len;
+    ++count;
+  }
+  while (planned < max && count < kMaxTargets) {
+    Chunk* chunk = pool_->Acquire();
+    targets[count] = chunk;
+    fresh[count] = true;
+    slices[count].iov_base = chunk->data;
+    slices[count].iov_len = std::min<size_t>(Chunk::kCapacity, max - planned);
+    planned += slices[count].iov_len;
+    ++count;
+  }
+  int slice_count = count;
+  if (spill_size > 0) {
+    slices[slice_count].iov_base = spill;
+    slices[slice_count].iov_len = spill_size;
+    ++slice_count;
+  }
+  ssize_t n = readv(fd, slices, slice_count);
+  size_t left = n > 0 ? std::min(static_cast<size_t>(n), planned) : 0;
+  size_t queued = left;
+  for (int i = 0; i < count; ++i) {
+    size_t take = std::min(left, slices[i].iov_len);
+    left -= take;
+    if (take == 0 && fresh[i]) {
+      pool_->Release(targets[i]);
+      continue;
+    }
+    targets[i]->end += static_cast<uint32_t>(take);
+    if (fresh[i]) {
+      if (tail_ == nullptr) {
+        head_ = targets[i];
+      } else {
+        tail_->next = targets[i];
+      }
+      tail_ = targets[i];
+    }
+  }
+  if (n <= 0) return n;
+  size_ += queued;
+  pool_->AddQueued(static_cast<int64_t>(queued));
+  *spilled = static_cast<size_t>(n) - queued;
+  return n;
+}
+
 OutputQueue::WriteResult OutputQueue::WriteTo(int fd) {
   WriteResult result;
   iovec slices[IOV_MAX];

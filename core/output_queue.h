@@ -58,6 +58,12 @@ class OutputQueue {
   // Appends up to `max` bytes read straight from fd into the queue's tail chunks (no intermediate
   // copy): returns bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
   long AppendFromFd(int fd, size_t max);
+  // One readv: up to `max` bytes (at most kMaxSpillQueueBytes) into the queue's tail chunks, and
+  // what follows them on the socket into `spill` (up to `spill_size`). Returns the total read
+  // (0 on EOF, -1 with errno set); *spilled tells how much of it went to `spill`, which is only
+  // non-zero once exactly `max` bytes were queued.
+  static constexpr size_t kMaxSpillQueueBytes = 64 * 1024;
+  long AppendFromFdWithSpill(int fd, size_t max, char* spill, size_t spill_size, size_t* spilled);
 
   struct WriteResult {
     size_t written = 0;

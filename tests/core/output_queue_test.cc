@@ -172,3 +172,52 @@ TEST(OutputQueueTest, AppendFromFdMovesSocketBytesIntoTheQueue) {
 
 }  // namespace
 }  // namespace shoal::core
+
+namespace shoal::core {
+namespace {
+
+TEST(OutputQueueSpillTest, OneReadFillsTheQueueThenTheSpill) {
+  SocketPair source;
+  std::string payload = RandomBytes(30000, 11);
+  ASSERT_EQ(write(source.writer.get(), payload.data(), payload.size()),
+            static_cast<ssize_t>(payload.size()));
+  ChunkPool pool;
+  OutputQueue queue(&pool);
+  queue.Append("head");  // the tail chunk has room: the read continues it
+  char spill[65536];
+  size_t spilled = 0;
+  long n = queue.AppendFromFdWithSpill(source.reader.get(), 20000, spill, sizeof(spill), &spilled);
+  ASSERT_EQ(n, 30000);
+  EXPECT_EQ(spilled, 10000u);
+  EXPECT_EQ(queue.size(), 20004u);
+  EXPECT_EQ(pool.queued_bytes(), 20004u);
+  EXPECT_TRUE(std::string(spill, spilled) == payload.substr(20000));
+  SocketPair sink;
+  OutputQueue::WriteResult result = queue.WriteTo(sink.writer.get());
+  EXPECT_EQ(result.written, 20004u);
+  EXPECT_TRUE(DrainReadable(sink.reader.get()) == "head" + payload.substr(0, 20000));
+  EXPECT_EQ(pool.chunks_in_use(), 0u);
+}
+
+TEST(OutputQueueSpillTest, ShortReadQueuesWhatCameAndReturnsUnusedChunks) {
+  SocketPair source;
+  ASSERT_EQ(write(source.writer.get(), "abc", 3), 3);
+  ChunkPool pool;
+  OutputQueue queue(&pool);
+  char spill[100];
+  size_t spilled = 7;
+  EXPECT_EQ(queue.AppendFromFdWithSpill(source.reader.get(), 50000, spill, sizeof(spill), &spilled),
+            3);
+  EXPECT_EQ(spilled, 0u);
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(pool.chunks_in_use(), 1u) << "chunks the read did not reach go back to the pool";
+  errno = 0;
+  EXPECT_EQ(queue.AppendFromFdWithSpill(source.reader.get(), 100, spill, sizeof(spill), &spilled),
+            -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(pool.chunks_in_use(), 1u);
+}
+
+}  // namespace
+}  // namespace shoal::core

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metrics/callback_metric.h"
 #include "metrics/process_collector.h"
 #include "metrics/worker_stats_collector.h"
 #include "server/logging.h"
@@ -168,6 +169,10 @@ absl::Status Application::InitAdmin() {
   for (const auto& worker : server_->workers()) worker_stats.push_back(&worker->stats());
   metrics_->Add(std::make_shared<metrics::WorkerStatsCollector>(std::move(worker_stats)));
   metrics_->Add(std::make_shared<metrics::ProcessCollector>());
+  metrics_->Add(std::make_shared<metrics::CallbackMetric>(
+      metrics::CallbackMetric::Kind::kCounter, "shoal_log_lines_dropped_total",
+      "Log lines dropped because the log writer's queue was full (stderr not keeping up).",
+      [] { return static_cast<double>(LogLinesDropped()); }));
 
   auto address = core::SocketAddress::Parse(config_.admin.address);
   if (!address.ok()) return address.status();
@@ -203,6 +208,7 @@ int Application::Run() {
   server_->Stop();
   admin_->Stop();
   spdlog::info("shut down cleanly");
+  FlushLogsFor(absl::Seconds(1));
   return kExitOk;
 }
 
@@ -213,7 +219,7 @@ void Application::OnSignal(int signal_number) {
   }
   if (draining_) {
     spdlog::warn("second {} during drain: exiting now", strsignal(signal_number));
-    spdlog::default_logger()->flush();
+    FlushLogsFor(absl::Milliseconds(200));
     std::_Exit(kExitRuntimeFailure);
   }
   draining_ = true;

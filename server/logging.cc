@@ -1,11 +1,19 @@
 #include "server/logging.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/details/thread_pool.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
 #include <string>
+
+#include "absl/time/clock.h"
 
 namespace shoal::server {
 
@@ -39,6 +47,13 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Never destroyed: at exit a writer stuck on a full stderr pipe must not hold the process (its
+// thread ends with the process; Application flushes with a bounded wait before returning).
+std::shared_ptr<spdlog::details::thread_pool>& WriterPool() {
+  static auto* pool = new std::shared_ptr<spdlog::details::thread_pool>();
+  return *pool;
+}
+
 }  // namespace
 
 absl::Status SetLogLevel(std::string_view level) {
@@ -51,9 +66,31 @@ absl::Status SetLogLevel(std::string_view level) {
   return absl::OkStatus();
 }
 
+uint64_t LogLinesDropped() {
+  const auto& pool = WriterPool();
+  return pool ? static_cast<uint64_t>(pool->overrun_counter()) : 0;
+}
+
+void FlushLogsFor(absl::Duration at_most) {
+  spdlog::default_logger()->flush();
+  const auto& pool = WriterPool();
+  if (!pool) return;
+  absl::Time give_up = absl::Now() + at_most;
+  while (pool->queue_size() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+}
+
 absl::Status ConfigureLogging(std::string_view level, LogFormat format) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "shoal", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (!WriterPool()) {
+    // The writer thread takes no signals: they are for the main thread's signalfd.
+    WriterPool() = std::make_shared<spdlog::details::thread_pool>(kLogQueueLines, 1, [] {
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    });
+  }
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "shoal", std::make_shared<spdlog::sinks::stderr_sink_mt>(), WriterPool(),
+      spdlog::async_overflow_policy::overrun_oldest);
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (format == LogFormat::kJson) {
     formatter->add_flag<JsonEscapedMessage>('*').set_pattern(

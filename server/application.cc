@@ -11,6 +11,7 @@
 #include "metrics/callback_metric.h"
 #include "metrics/process_collector.h"
 #include "metrics/worker_stats_collector.h"
+#include "server/fd_limit.h"
 #include "server/logging.h"
 #include "server/version.h"
 
@@ -44,6 +45,30 @@ sigset_t HandledSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   return set;
+}
+
+void ReportFdLimit(const Config& config, uint64_t workers) {
+  auto limit = RaiseFdLimitToHard();
+  if (!limit.ok()) {
+    spdlog::warn("open files: {}", std::string(limit.status().message()));
+    return;
+  }
+  if (limit->now != limit->before) {
+    spdlog::info("open files: soft limit raised from {} to the hard limit {}", limit->before,
+                 limit->now);
+  }
+  uint64_t needed =
+      config.limits.max_connections + FdsBesideConnections(workers, config.listeners.size());
+  if (needed > limit->now) {
+    spdlog::warn(
+        "open files: limits.max_connections {} needs about {} descriptors but the limit is {}; "
+        "connections beyond about {} will be refused at accept (raise the hard limit: ulimit -Hn, "
+        "LimitNOFILE=, or the container's nofile ulimit)",
+        config.limits.max_connections, needed, limit->now,
+        limit->now > needed - config.limits.max_connections
+            ? limit->now - (needed - config.limits.max_connections)
+            : 0);
+  }
 }
 
 }  // namespace
@@ -135,6 +160,7 @@ absl::Status Application::Init() {
 
   auto options = ServerOptionsFrom(config_);
   if (!options.ok()) return options.status();
+  ReportFdLimit(config_, static_cast<uint64_t>(options->workers));
   protocols_.assign(static_cast<size_t>(options->workers), WorkerProtocols{});
   EchoSettings echo_settings = EchoSettingsFrom(config_);
   http::Limits http_limits = HttpLimitsFrom(config_);

@@ -11,10 +11,13 @@
 // The stream is parsed twice: whole (one piece, in place) and in the chosen pieces.
 //
 // Invariants, at every call:
-//  * kNeedMore and kHeadersComplete consume nothing; 0 < consumed <= input size at kComplete;
-//    kHeadersComplete at most once per request, and only for a request with a body;
-//  * every view (method, target, header names and values, a Content-Length body) lies inside the
-//    input of that call, before `consumed`; a chunked body is exactly the decoded-body string;
+//  * kNeedMore and kHeadersComplete consume nothing, except inside a chunked body (mid_request());
+//    0 < consumed <= input size at kComplete; kHeadersComplete at most once per request, and only
+//    for a request with a body;
+//  * every view (method, target, header names and values, a Content-Length body) of a request
+//    without a chunked body lies inside the input of that call, before `consumed` (a chunked
+//    request's head lives in the parser once its bytes are consumed); a chunked body is exactly
+//    the decoded-body string;
 //  * the request obeys the parser's contract: method and field names are tokens, the target is
 //    VCHARs, values are trimmed field-value characters, at most max_headers fields, Host once (and
 //    present in HTTP/1.1), Content-Length present iff content_length is set (once), body size =
@@ -126,6 +129,7 @@ Method ExpectedMethod(std::string_view name) {
 
 // `view` lies inside [base, base + size); an empty view may also sit at the end, or be null.
 bool Inside(std::string_view view, const char* base, size_t size) {
+  if (base == nullptr) return true;
   if (view.empty() && (view.data() == nullptr || view.data() == base + size)) return true;
   return view.data() >= base && view.data() <= base + size &&
          view.size() <= static_cast<size_t>(base + size - view.data());
@@ -139,7 +143,7 @@ void Append(std::string& out, std::string_view field) {
 }
 
 // Checks the head against the contract and returns it serialized (everything but the body).
-// The views must lie in [base, base + extent).
+// The views must lie in [base, base + extent) (base null: the head lives in the parser).
 std::string CheckHead(const Request& request, const Limits& limits, const char* base,
                       size_t extent) {
   SHOAL_FUZZ_CHECK(Inside(request.method_name, base, extent));
@@ -215,6 +219,15 @@ Outcome RunConnection(std::string_view stream, const Limits& limits,
   bool head_reported = false;
   std::string reported_head;
   bool failed = false;
+  size_t request_consumed = 0;
+  // Only a chunked body may be consumed before its request completes.
+  auto drop_part_of_request = [&](size_t consumed) {
+    if (consumed == 0) return;
+    SHOAL_FUZZ_CHECK(parser.mid_request());
+    SHOAL_FUZZ_CHECK(consumed <= end - start);
+    start += consumed;
+    request_consumed += consumed;
+  };
 
   auto on_piece = [&](std::string_view piece) {
     std::memcpy(arena.get() + end, piece.data(), piece.size());
@@ -232,14 +245,15 @@ Outcome RunConnection(std::string_view stream, const Limits& limits,
       const Request& request = parser.request();
       switch (result.status) {
         case ParseStatus::kNeedMore:
-          SHOAL_FUZZ_CHECK(result.consumed == 0);
+          drop_part_of_request(result.consumed);
           return true;
         case ParseStatus::kHeadersComplete: {
-          SHOAL_FUZZ_CHECK(result.consumed == 0);
           SHOAL_FUZZ_CHECK(!head_reported);
           SHOAL_FUZZ_CHECK(request.chunked || request.content_length.value_or(0) > 0);
           head_reported = true;
-          reported_head = CheckHead(request, parser.limits(), base, size);
+          reported_head = CheckHead(request, parser.limits(), request.chunked ? nullptr : base,
+                                    size);
+          drop_part_of_request(result.consumed);
           return true;
         }
         case ParseStatus::kError: {
@@ -255,7 +269,8 @@ Outcome RunConnection(std::string_view stream, const Limits& limits,
         case ParseStatus::kComplete: {
           SHOAL_FUZZ_CHECK(result.consumed > 0);
           SHOAL_FUZZ_CHECK(result.consumed <= size);
-          std::string summary = CheckHead(request, parser.limits(), base, result.consumed);
+          std::string summary = CheckHead(request, parser.limits(),
+                                          request.chunked ? nullptr : base, result.consumed);
           if (head_reported) SHOAL_FUZZ_CHECK(summary == reported_head);
           const std::string_view body = request.body;
           SHOAL_FUZZ_CHECK(body.size() <= parser.limits().max_body_bytes);
@@ -271,9 +286,10 @@ Outcome RunConnection(std::string_view stream, const Limits& limits,
             SHOAL_FUZZ_CHECK(result.consumed - body.size() <= parser.limits().max_header_bytes);
           }
           summary += body;
-          summary += "|consumed=" + std::to_string(result.consumed);
+          summary += "|consumed=" + std::to_string(request_consumed + result.consumed);
           outcome.events.push_back("complete " + summary);
           start += result.consumed;
+          request_consumed = 0;
           head_reported = false;
           break;  // the next (pipelined) request, possibly with no bytes yet
         }

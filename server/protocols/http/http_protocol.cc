@@ -12,10 +12,16 @@ class HttpSession final : public core::Session {
       : Session(connection), protocol_(protocol), parser_(protocol.limits()) {}
 
   size_t OnData(std::string_view input) override {
+    if (!partial_ && !closing_) {
+      // Between requests: a reload's limits apply from the request that starts now.
+      parser_.set_limits(protocol_.limits());
+      parser_.Reset();
+    }
     size_t position = 0;
     uint64_t requests = 0;
     while (!closing_) {
       ParseResult result = parser_.Parse(input.substr(position), body_);
+      if (result.status != ParseStatus::kError) position += result.consumed;
       if (result.status == ParseStatus::kNeedMore) break;
       if (result.status == ParseStatus::kHeadersComplete) {
         const Request& request = parser_.request();
@@ -37,7 +43,6 @@ class HttpSession final : public core::Session {
       ++requests;
       const Request& request = parser_.request();
       Respond(request, /*close_after=*/!request.keep_alive);
-      position += result.consumed;
       parser_.set_limits(protocol_.limits());  // takes effect at the Reset: the next request
       parser_.Reset();
       continue_sent_ = false;
@@ -45,7 +50,7 @@ class HttpSession final : public core::Session {
     if (requests > 0) connection().CountRequests(requests);
     // Once a response closes the connection, whatever follows is never answered: drop it.
     if (closing_) position = input.size();
-    partial_ = position < input.size();
+    partial_ = position < input.size() || parser_.mid_request();
     return position;
   }
 

@@ -264,6 +264,7 @@ void RequestParser::Reset() {
   body_start_ = 0;
   chunk_remaining_ = 0;
   framing_bytes_ = 0;
+  head_detached_ = false;
 }
 
 ParseResult RequestParser::Parse(std::string_view input, std::string& decoded_body) {
@@ -276,7 +277,10 @@ ParseResult RequestParser::Parse(std::string_view input, std::string& decoded_bo
     const Progress head = ParseHead(input);
     if (head == Progress::kFailed) return {ParseStatus::kError, 0, error_status_};
     if (head == Progress::kNeedMore) return {};
-    if (request_.chunked) decoded_body.clear();
+    if (request_.chunked) {
+      decoded_body.clear();
+      DetachHead(input);
+    }
   }
 
   Progress body = Progress::kDone;
@@ -296,10 +300,12 @@ ParseResult RequestParser::Parse(std::string_view input, std::string& decoded_bo
   switch (body) {
     case Progress::kFailed:
       return {ParseStatus::kError, 0, error_status_};
-    case Progress::kNeedMore:
-      if (head_reported_) return {};
+    case Progress::kNeedMore: {
+      const size_t dropped = TakeConsumedBody();
+      if (head_reported_) return {ParseStatus::kNeedMore, dropped, 0};
       head_reported_ = true;
-      return {ParseStatus::kHeadersComplete, 0, 0};
+      return {ParseStatus::kHeadersComplete, dropped, 0};
+    }
     case Progress::kDone:
       break;
   }
@@ -316,8 +322,13 @@ RequestParser::Progress RequestParser::Fail(int status) {
 void RequestParser::PointViewsAt(const char* data) {
   const uintptr_t old_base = base_;
   base_ = reinterpret_cast<uintptr_t>(data);
-  if (old_base == base_ || phase_ == Phase::kRequestLine) return;
+  if (old_base == base_ || phase_ == Phase::kRequestLine || head_detached_) return;
+  MoveViews(old_base, data);
+}
+
+void RequestParser::MoveViews(uintptr_t old_base, const char* data) {
   auto repoint = [&](std::string_view& view) {
+    if (view.data() == nullptr) return;
     view = {data + (reinterpret_cast<uintptr_t>(view.data()) - old_base), view.size()};
   };
   repoint(request_.method_name);
@@ -326,6 +337,20 @@ void RequestParser::PointViewsAt(const char* data) {
     repoint(header.name);
     repoint(header.value);
   }
+}
+
+void RequestParser::DetachHead(std::string_view input) {
+  head_copy_.assign(input.data(), pos_);
+  MoveViews(reinterpret_cast<uintptr_t>(input.data()), head_copy_.data());
+  head_detached_ = true;
+}
+
+size_t RequestParser::TakeConsumedBody() {
+  if (!head_detached_) return 0;
+  const size_t dropped = pos_;
+  pos_ = 0;
+  line_end_scan_ -= dropped;
+  return dropped;
 }
 
 RequestParser::Progress RequestParser::ParseHead(std::string_view input) {

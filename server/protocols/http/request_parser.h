@@ -1,10 +1,14 @@
 // Incremental, strict, allocation-free HTTP/1.1 request parser (RFC 9110, RFC 9112).
 //
 // The parser knows nothing of sockets: the caller buffers bytes as they arrive and calls
-// Parse() with everything received but not yet consumed, starting at the same request each
-// time. The buffer may grow or move between calls. Nothing is consumed until kComplete, which
-// reports how many bytes the request occupied; the caller drops them and calls Parse() again
-// for the next (possibly already buffered, pipelined) request.
+// Parse() with everything received but not yet consumed. Every result but kError says how many
+// leading bytes the caller must drop (`consumed`) before the next call; the rest is presented
+// again with newer bytes appended. The buffer may grow or move between calls. Until a request
+// completes nothing is consumed, except during a chunked body: there the head is copied into the
+// parser (at most max_header_bytes) and the chunk framing and data are consumed as they are
+// decoded, so a chunked request holds at most its decoded body plus one unfinished line of raw
+// input, however it is framed. kComplete consumes the rest of the request; the next call starts
+// the next (possibly already buffered, pipelined) request.
 //
 // Thread safety: none. One parser belongs to one connection, used by that connection's thread.
 //
@@ -18,8 +22,8 @@
 // decoded into the caller's string, whose capacity the caller keeps between requests.
 //
 // Views: request() holds string_views into the input of the latest Parse() call (method,
-// target, headers, Content-Length body) or into the caller's decoded-body string (chunked
-// body). They stay valid until the caller changes that buffer or string; each Parse() call
+// target, headers, Content-Length body), into the parser's copy of the head (chunked request)
+// or into the caller's decoded-body string (chunked body). They stay valid until the caller changes that buffer or string; each Parse() call
 // re-points them at the input it is given, so moving the buffer between calls is safe.
 //
 // Errors. kError carries the status to send before closing the connection; the parser then
@@ -118,7 +122,7 @@ struct Request {
 };
 
 enum class ParseStatus : uint8_t {
-  kNeedMore,         // call again with more input; nothing consumed
+  kNeedMore,         // call again with more input (after dropping `consumed` bytes)
   kHeadersComplete,  // request() has the head, the body is incomplete; once per request
   kComplete,         // request() is complete; drop `consumed` bytes
   kError,            // send `error_status`, then close the connection
@@ -126,7 +130,9 @@ enum class ParseStatus : uint8_t {
 
 struct ParseResult {
   ParseStatus status = ParseStatus::kNeedMore;
-  size_t consumed = 0;   // kComplete: the request's bytes, from the start of the input
+  // Leading bytes of this call's input to drop before the next call: at kComplete the rest of
+  // the request; before it, 0 except during a chunked body (framing and data decoded so far).
+  size_t consumed = 0;
   int error_status = 0;  // kError: 400, 413, 414, 417, 431, 501 or 505
 };
 
@@ -144,6 +150,10 @@ class RequestParser {
 
   // Valid from kHeadersComplete or kComplete until the next request starts.
   const Request& request() const { return request_; }
+
+  // True while a request has been partly consumed (a chunked body being streamed): the caller's
+  // buffer may be empty although a request is in progress.
+  bool mid_request() const { return head_detached_ && phase_ != Phase::kComplete; }
 
   // Abandons the current request (or error); the next Parse() starts a new one.
   void Reset();
@@ -169,6 +179,9 @@ class RequestParser {
   bool InHead() const { return phase_ == Phase::kRequestLine || phase_ == Phase::kHeaderLines; }
   Progress Fail(int status);
   void PointViewsAt(const char* data);
+  void MoveViews(uintptr_t old_base, const char* data);
+  void DetachHead(std::string_view input);
+  size_t TakeConsumedBody();
   Progress ParseHead(std::string_view input);
   int ParseRequestLine(std::string_view line);
   int AddHeader(const Header& header);
@@ -196,6 +209,8 @@ class RequestParser {
   size_t body_start_ = 0;
   size_t chunk_remaining_ = 0;
   size_t framing_bytes_ = 0;  // chunk extensions and trailer fields so far
+  std::string head_copy_;       // a chunked request's head, once its input is consumed
+  bool head_detached_ = false;  // request() views point into head_copy_
 };
 
 }  // namespace shoal::http

@@ -52,8 +52,12 @@ size_t ParseAndAnswer(RequestParser& parser, std::string& body, std::string& buf
     fed += n;
     while (true) {
       const ParseResult result = parser.Parse(buffer, body);
-      if (result.status == ParseStatus::kHeadersComplete) continue;
-      if (result.status != ParseStatus::kComplete) break;
+      if (result.status != ParseStatus::kComplete) {
+        if (result.status == ParseStatus::kError) break;
+        buffer.erase(0, result.consumed);
+        if (result.status == ParseStatus::kHeadersComplete) continue;
+        break;
+      }
       const Request& request = parser.request();
       AppendResponseHead(out, {.status = 200,
                                .content_type = "text/plain",

@@ -200,12 +200,29 @@ Config WithLiveKeys(const Config& running, const Config& next) {
   return applied;
 }
 
-std::vector<std::string_view> KeyPaths(Reload reload) {
-  std::vector<std::string_view> paths;
-  for (const Key<Config>& key : kConfigKeys) {
-    if (key.reload == reload) paths.push_back(key.path);
+std::string JoinPaths(std::span<const std::string_view> paths) {
+  std::string out;
+  for (std::string_view path : paths) {
+    if (!out.empty()) out += ", ";
+    out += path;
   }
-  return paths;
+  return out;
+}
+
+std::string DescribeKeys(Reload reload) {
+  std::vector<std::string_view> names;
+  for (const Key<Config>& key : kConfigKeys) {
+    if (key.reload != reload) continue;
+    std::string_view section = ParentOf(key.path);
+    bool whole_section = !section.empty() && std::all_of(std::begin(kConfigKeys),
+                                                         std::end(kConfigKeys), [&](const auto& k) {
+                                                           return ParentOf(k.path) != section ||
+                                                                  k.reload == reload;
+                                                         });
+    std::string_view name = whole_section ? section : key.path;
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return JoinPaths(names);
 }
 
 std::string_view ParentOf(std::string_view path) {

@@ -164,8 +164,11 @@ ListenerConfig DefaultListener();
 std::vector<std::string_view> RestartKeysChanged(const Config& running, const Config& next);
 Config WithLiveKeys(const Config& running, const Config& next);
 
-// The live or restart-only keys' paths, in table order: "limits.max_connections", ...
-std::vector<std::string_view> KeyPaths(Reload reload);
+// "a, b, c".
+std::string JoinPaths(std::span<const std::string_view> paths);
+// The keys with `reload`, in table order, a section named once when all its keys have it:
+// "limits, timeouts.idle, ..., backpressure, logging.level".
+std::string DescribeKeys(Reload reload);
 
 // "a.b.c" -> "a.b"; "a" -> "".
 std::string_view ParentOf(std::string_view path);

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "server/config.h"
+#include "server/config/types.h"
 
 namespace shoal::server {
 

@@ -59,8 +59,7 @@ class Emitter {
     for (const Key<Config>& key : ConfigKeys()) {
       std::vector<std::string_view> sections = Segments(ParentOf(key.path));
       size_t common = 0;
-      while (common < open.size() && common < sections.size() &&
-             open[common] == sections[common]) {
+      while (common < open.size() && common < sections.size() && open[common] == sections[common]) {
         ++common;
       }
       for (size_t depth = common; depth < sections.size(); ++depth) {

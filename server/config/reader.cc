@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,16 +13,17 @@
 #include <map>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/socket.h"
+#include "server/config/key_tree.h"
 #include "server/config/schema.h"
 #include "server/config/suggest.h"
 #include "server/config/units.h"
 #include "server/config/validate.h"
+#include "server/config/yaml_node.h"
 
 namespace shoal::server {
 namespace schema {
@@ -36,94 +36,6 @@ std::string Str(std::string_view s) { return std::string(s); }
 using u128 = unsigned __int128;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// The keys directly inside `section` ("" = the top level), in table order: a leaf's last
-// segment or a nested section's name.
-std::vector<std::string_view> ChildNames(std::string_view section) {
-  std::vector<std::string_view> names;
-  for (const Key<Config>& key : ConfigKeys()) {
-    std::string_view rest = key.path;
-    if (!section.empty()) {
-      if (!rest.starts_with(section) || rest.substr(section.size(), 1) != ".") continue;
-      rest.remove_prefix(section.size() + 1);
-    }
-    std::string_view name = rest.substr(0, rest.find('.'));
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  return names;
-}
-
-template <typename Record>
-std::vector<std::string_view> KeyNames(std::span<const Key<Record>> keys) {
-  std::vector<std::string_view> names;
-  for (const Key<Record>& key : keys) names.push_back(key.path);
-  return names;
-}
-
-struct Section {
-  std::string_view path;
-  std::vector<std::string_view> keys;
-};
-
-// The sections a misplaced key may belong to (listener keys are per item, so not offered).
-const std::vector<Section>& Sections() {
-  static const std::vector<Section>* sections = [] {
-    auto* out = new std::vector<Section>{{"", ChildNames("")}};
-    for (const Key<Config>& key : ConfigKeys()) {
-      std::string_view parent = ParentOf(key.path);
-      bool known = std::any_of(out->begin(), out->end(),
-                               [&](const Section& section) { return section.path == parent; });
-      if (!known) out->push_back({parent, ChildNames(parent)});
-    }
-    return out;
-  }();
-  return *sections;
-}
-
-// " (did you mean 'X'?)" for an unknown key at `section_path` whose known keys are `known`, or "".
-std::string UnknownKeyHint(std::string_view key, std::string_view section_path,
-                           std::span<const std::string_view> known) {
-  if (auto close = Closest(key, known)) return DidYouMean(*close);
-  // A key of another section written in the wrong place: "idle" at the top level.
-  std::string lower = Lower(key);
-  for (const Section& section : Sections()) {
-    if (section.path == section_path) continue;
-    for (std::string_view candidate : section.keys) {
-      if (candidate != lower) continue;
-      return DidYouMean(section.path.empty()
-                            ? Str(candidate)
-                            : absl::StrCat(Str(section.path), ".", Str(candidate)));
-    }
-  }
-  return "";
-}
-
-template <typename Record>
-bool IsRequired(const Key<Record>& key) {
-  const auto* text = std::get_if<StringKey<Record>>(&key.value);
-  return text != nullptr && text->required;
-}
-
-// Appends `text` with a line feed spelled "\\n" and other control characters as '?', so that an
-// error about any bytes stays on one line.
-void AppendOneLine(std::string* out, std::string_view text) {
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      *out += "\\n";
-    } else if (u < 0x20 || u == 0x7f) {
-      *out += '?';
-    } else {
-      *out += c;
-    }
-  }
-}
-
-std::string OneLine(std::string_view text) {
-  std::string out;
-  AppendOneLine(&out, text);
-  return out;
-}
 
 std::string JoinPath(std::string_view parent, std::string_view key) {
   return parent.empty() ? Str(key) : absl::StrCat(Str(parent), ".", Str(key));
@@ -176,9 +88,6 @@ class Parser {
     errors_.push_back(std::move(line));
   }
 
-  // yaml-cpp positions an empty list item at the token after it; move back to its '-'.
-  YAML::Mark PrecedingDash(YAML::Mark mark) const;
-
   void ParseRoot(const YAML::Node& root, Config* config);
   // The keys of `section` ("" = the top level) and, recursively, its sections.
   void ReadSection(const YAML::Node& node, const YAML::Mark& mark, const std::string& section,
@@ -201,10 +110,11 @@ class Parser {
   template <typename Int>
   std::optional<Int> ReadCount(const YAML::Node& node, const YAML::Mark& mark,
                                const std::string& path);
-  std::optional<uint64_t> ReadSize(const YAML::Node& node, const YAML::Mark& mark,
-                                   const std::string& path);
-  std::optional<absl::Duration> ReadDuration(const YAML::Node& node, const YAML::Mark& mark,
-                                             const std::string& path);
+  // A scalar `parse` accepts (ParseSize, ParseDuration); `expected` names it in errors.
+  template <typename T>
+  std::optional<T> ReadParsed(const YAML::Node& node, const YAML::Mark& mark,
+                              const std::string& path, std::string_view expected,
+                              absl::StatusOr<T> (*parse)(std::string_view));
   std::optional<std::string> ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                         const std::string& path);
   // Reads one of `names`.
@@ -221,77 +131,18 @@ class Parser {
   std::map<std::string, YAML::Mark> marks_;  // path -> position of its value in the file
 };
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return absl::StrCat("'", node.Scalar(), "'");
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-bool IsPlainScalar(const YAML::Node& node) { return node.Tag() == "?"; }
-
-// The documents of a YAML stream, from parser events (no nodes built): where each starts, and
-// where its root node is (the position YAML::Node::Mark() gives).
-class DocumentMarks final : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-  std::vector<YAML::Mark> roots;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    Node(mark);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    Node(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    Node(mark);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void Node(const YAML::Mark& mark) {
-    if (roots.size() < starts.size()) roots.push_back(mark);
-  }
-};
-
 absl::StatusOr<Config> Parser::Parse(std::string_view yaml_text) {
   Config config = Config::Default();
   try {
     text_ = Str(yaml_text);
     // Drop a UTF-8 byte order mark here so that positions index text_ (see PrecedingDash).
     if (text_.starts_with("\xEF\xBB\xBF")) text_.erase(0, 3);
-    // Count the documents with the event parser rather than YAML::LoadAll: yaml-cpp 0.7's
-    // LoadAll never returns when a document starts with a stray ',' (the token is never consumed
-    // and each round yields another empty document, without end; yaml-cpp issue 1040). Here a
-    // document that starts where the previous one did is that stuck token: a syntax error.
-    std::istringstream stream(text_);
-    YAML::Parser events(stream);
-    DocumentMarks documents;
-    while (events.HandleNextDocument(documents)) {
-      const size_t n = documents.starts.size();
-      if (n >= 2 && documents.starts[n - 1].pos == documents.starts[n - 2].pos) {
-        const YAML::Mark& at = documents.starts[n - 1];
-        const size_t pos = static_cast<size_t>(at.pos);
-        return absl::InvalidArgumentError(absl::StrCat(
-            Where(at), ": YAML syntax error: unexpected '",
-            OneLine(pos < text_.size() ? text_.substr(pos, 1) : std::string()), "'"));
-      }
+    DocumentScan documents = ScanDocuments(text_);
+    if (documents.stuck) {
+      const size_t pos = static_cast<size_t>(documents.stuck->pos);
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(*documents.stuck), ": YAML syntax error: unexpected '",
+                       OneLine(pos < text_.size() ? text_.substr(pos, 1) : std::string()), "'"));
     }
     if (documents.roots.size() > 1) {
       Fail(documents.roots[1], "", "more than one YAML document (a config file holds one)");
@@ -312,25 +163,6 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml_text) {
     errors_.push_back(absl::StrCat(file_name_, ": ... and ", more, " more errors"));
   }
   return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
-}
-
-YAML::Mark Parser::PrecedingDash(YAML::Mark mark) const {
-  if (mark.is_null() || mark.pos < 0 || static_cast<size_t>(mark.pos) > text_.size()) return mark;
-  size_t p = static_cast<size_t>(mark.pos);
-  int line = mark.line;
-  while (p > 0 && (text_[p - 1] == ' ' || text_[p - 1] == '\t' || text_[p - 1] == '\r' ||
-                   text_[p - 1] == '\n')) {
-    if (text_[p - 1] == '\n') --line;
-    --p;
-  }
-  if (p == 0 || text_[p - 1] != '-') return mark;
-  size_t dash = p - 1;
-  size_t newline = text_.rfind('\n', dash);
-  YAML::Mark result = mark;
-  result.pos = static_cast<int>(dash);
-  result.line = line;
-  result.column = static_cast<int>(newline == std::string::npos ? dash : dash - newline - 1);
-  return result;
 }
 
 void Parser::RunChecks(const Config& config) {
@@ -365,8 +197,8 @@ void Parser::ParseRoot(const YAML::Node& root, Config* config) {
   ReadSection(root, root.Mark(), "", config);
 }
 
-void Parser::ReadSection(const YAML::Node& node, const YAML::Mark& mark,
-                         const std::string& section, Config* config) {
+void Parser::ReadSection(const YAML::Node& node, const YAML::Mark& mark, const std::string& section,
+                         Config* config) {
   std::vector<std::string_view> known = ChildNames(section);
   WalkMap(node, mark, section, known,
           [&](const std::string&, const YAML::Node& value, const YAML::Mark& value_mark,
@@ -386,9 +218,13 @@ void Parser::ReadValue(const Key<Record>& key, const YAML::Node& node, const YAM
       [&](const auto& field) {
         using Field = std::decay_t<decltype(field)>;
         if constexpr (std::is_same_v<Field, DurationKey<Record>>) {
-          if (auto value = ReadDuration(node, mark, path)) field.ref(*record) = *value;
+          if (auto value = ReadParsed(node, mark, path, "a duration such as 10s", &ParseDuration)) {
+            field.ref(*record) = *value;
+          }
         } else if constexpr (std::is_same_v<Field, SizeKey<Record>>) {
-          if (auto value = ReadSize(node, mark, path)) field.ref(*record) = *value;
+          if (auto value = ReadParsed(node, mark, path, "a size such as 64KiB", &ParseSize)) {
+            field.ref(*record) = *value;
+          }
         } else if constexpr (std::is_same_v<Field, CountKey<Record, int>> ||
                              std::is_same_v<Field, CountKey<Record, uint64_t>>) {
           using Int = std::decay_t<decltype(field.def)>;
@@ -479,11 +315,10 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
     marks_[item_path] = item_mark;
     ListenerConfig listener = DefaultListener();
     if (item.IsNull()) {  // "- " with nothing after it
-      item_mark = PrecedingDash(item_mark);
+      item_mark = PrecedingDash(text_, item_mark);
       marks_[item_path] = item_mark;
       Fail(item_mark, item_path,
-           absl::StrCat("expected a map of keys (", required_list,
-                        ", ...), got nothing"));
+           absl::StrCat("expected a map of keys (", required_list, ", ...), got nothing"));
       out.push_back(std::move(listener));
       continue;
     }
@@ -576,28 +411,18 @@ std::optional<Int> Parser::ReadCount(const YAML::Node& node, const YAML::Mark& m
   return static_cast<Int>(*value);
 }
 
-std::optional<uint64_t> Parser::ReadSize(const YAML::Node& node, const YAML::Mark& mark,
-                                         const std::string& path) {
-  std::optional<std::string> text = ScalarText(node, mark, path, "a size such as 64KiB");
+template <typename T>
+std::optional<T> Parser::ReadParsed(const YAML::Node& node, const YAML::Mark& mark,
+                                    const std::string& path, std::string_view expected,
+                                    absl::StatusOr<T> (*parse)(std::string_view)) {
+  std::optional<std::string> text = ScalarText(node, mark, path, expected);
   if (!text) return std::nullopt;
-  absl::StatusOr<uint64_t> size = ParseSize(*text);
-  if (!size.ok()) {
-    Fail(mark, path, std::string(size.status().message()));
+  absl::StatusOr<T> value = parse(*text);
+  if (!value.ok()) {
+    Fail(mark, path, std::string(value.status().message()));
     return std::nullopt;
   }
-  return *size;
-}
-
-std::optional<absl::Duration> Parser::ReadDuration(const YAML::Node& node, const YAML::Mark& mark,
-                                                   const std::string& path) {
-  std::optional<std::string> text = ScalarText(node, mark, path, "a duration such as 10s");
-  if (!text) return std::nullopt;
-  absl::StatusOr<absl::Duration> duration = ParseDuration(*text);
-  if (!duration.ok()) {
-    Fail(mark, path, std::string(duration.status().message()));
-    return std::nullopt;
-  }
-  return *duration;
+  return *value;
 }
 
 std::optional<std::string> Parser::ReadString(const YAML::Node& node, const YAML::Mark& mark,
@@ -650,6 +475,5 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   }
   return ParseConfig(text, path);
 }
-
 
 }  // namespace shoal::server

@@ -26,15 +26,16 @@ constexpr Reload kLive = Reload::kLive;
 constexpr Reload kRestart = Reload::kRestart;
 
 const Key<Config> kConfigKeys[] = {
-    {"workers", CountKey<C, int>{&Member<C, &C::workers>, 0, {0, 1024, " (0 = one per online CPU)"}},
-     kRestart, "worker threads; 0 = one per online CPU"},
+    {"workers",
+     CountKey<C, int>{&Member<C, &C::workers>, 0, {0, 1024, " (0 = one per online CPU)"}}, kRestart,
+     "worker threads; 0 = one per online CPU"},
     {"cpu_affinity", BoolKey<C>{&Member<C, &C::cpu_affinity>, false}, kRestart,
      "pin worker i to CPU i"},
     {"listeners", ListenersKey{&Member<C, &C::listeners>, "listener"}, kRestart,
      "a given list replaces this one"},
     {"limits.max_connections",
-     CountKey<C, uint64_t>{&Member<C, &C::limits, &LimitsConfig::max_connections>, 100000,
-                           {1, kMax<uint64_t>}},
+     CountKey<C, uint64_t>{
+         &Member<C, &C::limits, &LimitsConfig::max_connections>, 100000, {1, kMax<uint64_t>}},
      kLive, "whole process; more are closed at accept"},
     {"limits.max_frame_bytes",
      SizeKey<C>{&Member<C, &C::limits, &LimitsConfig::max_frame_bytes>, kMiB, {1, kGiB}}, kLive,
@@ -60,7 +61,8 @@ const Key<Config> kConfigKeys[] = {
      kLive, "graceful shutdown deadline"},
     // epoll_wait has millisecond resolution, so a finer tick would only spin.
     {"timeouts.tick",
-     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::tick>, absl::Milliseconds(10),
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::tick>,
+                    absl::Milliseconds(10),
                     {absl::Milliseconds(1), absl::Seconds(1)}},
      kRestart, "timer wheel resolution"},
     {"backpressure.high_watermark",
@@ -187,7 +189,8 @@ std::vector<ListenerConfig> DefaultListeners() {
 std::vector<std::string_view> RestartKeysChanged(const Config& running, const Config& next) {
   std::vector<std::string_view> changed;
   for (const Key<Config>& key : kConfigKeys) {
-    if (key.reload == Reload::kRestart && !SameValue(key, running, next)) changed.push_back(key.path);
+    if (key.reload == Reload::kRestart && !SameValue(key, running, next))
+      changed.push_back(key.path);
   }
   return changed;
 }
@@ -214,11 +217,11 @@ std::string DescribeKeys(Reload reload) {
   for (const Key<Config>& key : kConfigKeys) {
     if (key.reload != reload) continue;
     std::string_view section = ParentOf(key.path);
-    bool whole_section = !section.empty() && std::all_of(std::begin(kConfigKeys),
-                                                         std::end(kConfigKeys), [&](const auto& k) {
-                                                           return ParentOf(k.path) != section ||
-                                                                  k.reload == reload;
-                                                         });
+    bool whole_section =
+        !section.empty() &&
+        std::all_of(std::begin(kConfigKeys), std::end(kConfigKeys), [&](const auto& k) {
+          return ParentOf(k.path) != section || k.reload == reload;
+        });
     std::string_view name = whole_section ? section : key.path;
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }

@@ -95,8 +95,8 @@ struct StringKey {
   Ref<Record, std::string> ref;
   std::string_view def;
   StringRule rule = StringRule::kAny;
-  bool required = false;  // in a list item: the item must set it
-  std::string_view what = "";                         // kOneOfNames: "unknown <what> 'x'"
+  bool required = false;                                   // in a list item: the item must set it
+  std::string_view what = "";                              // kOneOfNames: "unknown <what> 'x'"
   std::span<const std::string_view> (*names)() = nullptr;  // kOneOfNames
 };
 

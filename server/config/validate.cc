@@ -83,8 +83,8 @@ class Checker {
     auto spell = [&](uint64_t bytes) {
       return field.plain_bytes_in_errors ? absl::StrCat(bytes) : FormatConfigSize(bytes);
     };
-    Add(path, OutOfRange<uint64_t>(field.range, value, 0, std::numeric_limits<uint64_t>::max(),
-                                   spell));
+    Add(path,
+        OutOfRange<uint64_t>(field.range, value, 0, std::numeric_limits<uint64_t>::max(), spell));
   }
 
   template <typename Record, typename Int>

@@ -39,8 +39,7 @@ absl::StatusOr<std::string> ExtractReferenceBlock(std::string_view readme) {
   return std::string(readme.substr(span->begin, span->end - span->begin));
 }
 
-absl::StatusOr<std::string> ReplaceReferenceBlock(std::string_view readme,
-                                                  std::string_view block) {
+absl::StatusOr<std::string> ReplaceReferenceBlock(std::string_view readme, std::string_view block) {
   absl::StatusOr<Span> span = FindBlock(readme);
   if (!span.ok()) return span.status();
   return absl::StrCat(std::string(readme.substr(0, span->begin)), std::string(block),

@@ -25,9 +25,8 @@ std::string ReadFile(const std::string& path) {
 TEST(ConfigReferenceTest, ReadmeBlockMatchesTheTable) {
   absl::StatusOr<std::string> block = tools::ExtractReferenceBlock(ReadFile("README.md"));
   ASSERT_TRUE(block.ok()) << block.status();
-  EXPECT_EQ(*block, tools::ReferenceBlock())
-      << "README.md's config reference is out of date: run\n"
-         "  bazel run //tools/config_doc -- --write";
+  EXPECT_EQ(*block, tools::ReferenceBlock()) << "README.md's config reference is out of date: run\n"
+                                                "  bazel run //tools/config_doc -- --write";
 }
 
 TEST(ConfigReferenceTest, ParsesToTheDefault) {
@@ -58,8 +57,9 @@ TEST(ConfigReferenceTest, EveryKeyHasItsDocAndRestartOnlyKeysAreMarked) {
 }
 
 TEST(ConfigReferenceTest, ReplacingTheBlockKeepsTheRest) {
-  const std::string readme = absl::StrCat("intro\n", std::string(tools::kReferenceBegin),
-                                          "\nstale\n", std::string(tools::kReferenceEnd), "\nend\n");
+  const std::string readme =
+      absl::StrCat("intro\n", std::string(tools::kReferenceBegin), "\nstale\n",
+                   std::string(tools::kReferenceEnd), "\nend\n");
   absl::StatusOr<std::string> updated = tools::ReplaceReferenceBlock(readme, "new\n");
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(*updated, absl::StrCat("intro\n", std::string(tools::kReferenceBegin), "\nnew\n",

@@ -84,7 +84,7 @@ std::string OneLine(std::string_view text) {
 DocumentScan ScanDocuments(const std::string& text) {
   // The event parser rather than YAML::LoadAll: yaml-cpp 0.7's LoadAll never returns when a
   // document starts with a stray ',' (the token is never consumed and each round yields another
-  // empty document, without end; yaml-cpp issue 1040). Here a document that starts where the
+  // empty document, without end; yaml-cpp #1040 upstream). Here a document that starts where the
   // previous one did is that stuck token.
   std::istringstream stream(text);
   YAML::Parser events(stream);

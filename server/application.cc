@@ -12,6 +12,7 @@
 #include "metrics/process_collector.h"
 #include "metrics/worker_stats_collector.h"
 #include "server/fd_limit.h"
+#include "server/config/schema.h"
 #include "server/logging.h"
 #include "server/version.h"
 
@@ -273,20 +274,12 @@ void Application::Reload() {
 }
 
 void Application::ApplyLive(const Config& next) {
-  if (next.workers != config_.workers || next.cpu_affinity != config_.cpu_affinity ||
-      !(next.listeners == config_.listeners) || !(next.admin == config_.admin) ||
-      !(next.socket == config_.socket) || next.timeouts.tick != config_.timeouts.tick ||
-      next.logging.format != config_.logging.format) {
-    spdlog::warn(
-        "SIGHUP: changes to workers, cpu_affinity, listeners, socket, admin, timeouts.tick and "
-        "logging.format need a restart and are ignored");
+  if (std::vector<std::string_view> ignored = schema::RestartKeysChanged(config_, next);
+      !ignored.empty()) {
+    spdlog::warn("SIGHUP: changes to {} need a restart and are ignored",
+                 schema::JoinPaths(ignored));
   }
-  Config applied = config_;
-  applied.limits = next.limits;
-  applied.timeouts = next.timeouts;
-  applied.timeouts.tick = config_.timeouts.tick;
-  applied.backpressure = next.backpressure;
-  applied.logging.level = next.logging.level;
+  Config applied = schema::WithLiveKeys(config_, next);
   (void)SetLogLevel(applied.logging.level);
   server_->UpdateSettings(ConnectionSettingsFrom(applied));
   EchoSettings echo_settings = EchoSettingsFrom(applied);
@@ -303,7 +296,7 @@ void Application::ApplyLive(const Config& next) {
   }
   config_ = applied;
   admin_->SetConfigYaml(ConfigToYaml(config_));
-  spdlog::info("SIGHUP: applied limits, timeouts, backpressure and logging.level");
+  spdlog::info("SIGHUP: applied {}", schema::DescribeKeys(schema::Reload::kLive));
 }
 
 }  // namespace shoal::server

@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "server/config.h"
+#include "server/config/types.h"
 
 namespace shoal::server {
 

@@ -1,4 +1,4 @@
-// shoal: a multi-reactor TCP server. See README.md and DESIGN.md section 2 for the command line.
+// shoal: a multi-reactor TCP server. See README.md for the command line.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "server/application.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -18,6 +19,11 @@ ABSL_FLAG(std::string, log_level, "", "override logging.level: trace, debug, inf
 
 int main(int argc, char** argv) {
   using namespace shoal::server;
+  // absl's --help lists only the flags of a file named like the program; list all of them.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view) { return true; };
+  usage.contains_helpshort_flags = [](absl::string_view) { return true; };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage("shoal [--config=FILE] [--check_config] [--log_level=LEVEL]");
   absl::ParseCommandLine(argc, argv);
 

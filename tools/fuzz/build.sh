@@ -42,8 +42,8 @@ sources_request_parser=(tests/fuzz/request_parser_fuzzer.cc server/protocols/htt
 headers_request_parser=(tests/fuzz/fuzz_support.h server/protocols/http/request_parser.h)
 libs_request_parser=()
 
-sources_config=(tests/fuzz/config_fuzzer.cc server/config.cc core/socket.cc)
-headers_config=(tests/fuzz/fuzz_support.h server/config.h core/socket.h)
+sources_config=(tests/fuzz/config_fuzzer.cc server/config/*.cc core/socket.cc)
+headers_config=(tests/fuzz/fuzz_support.h server/config.h server/config/*.h core/socket.h)
 libs_config=(-lyaml-cpp "${absl_libs[@]}" -lpthread)
 
 # RespProtocol's session is in the same file as the parser, so core (and spdlog) come along.

@@ -1,0 +1,249 @@
+#include "server/config/schema.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "server/config/units.h"
+
+namespace shoal::server {
+namespace schema {
+namespace {
+
+template <typename T>
+constexpr T kMax = std::numeric_limits<T>::max();
+
+constexpr uint64_t kKiB = 1024;
+constexpr uint64_t kMiB = 1024 * kKiB;
+constexpr uint64_t kGiB = 1024 * kMiB;
+
+const Range<absl::Duration> kPositiveDuration = {absl::Nanoseconds(1), MaxConfigDuration()};
+const Range<uint64_t> kAnySize = {0, kMax<uint64_t>};
+const Range<uint64_t> kSocketBuffer = {0, uint64_t{kMax<int32_t>}, " (0 = kernel default)"};
+
+using C = Config;
+using L = ListenerConfig;
+constexpr Reload kLive = Reload::kLive;
+constexpr Reload kRestart = Reload::kRestart;
+
+const Key<Config> kConfigKeys[] = {
+    {"workers",
+     CountKey<C, int>{&Member<C, &C::workers>, 0, {0, 1024, " (0 = one per online CPU)"}}, kRestart,
+     "worker threads; 0 = one per online CPU"},
+    {"cpu_affinity", BoolKey<C>{&Member<C, &C::cpu_affinity>, false}, kRestart,
+     "pin worker i to CPU i"},
+    {"listeners", ListenersKey{&Member<C, &C::listeners>, "listener"}, kRestart,
+     "a given list replaces this one"},
+    {"limits.max_connections",
+     CountKey<C, uint64_t>{
+         &Member<C, &C::limits, &LimitsConfig::max_connections>, 100000, {1, kMax<uint64_t>}},
+     kLive, "whole process; more are closed at accept"},
+    {"limits.max_frame_bytes",
+     SizeKey<C>{&Member<C, &C::limits, &LimitsConfig::max_frame_bytes>, kMiB, {1, kGiB}}, kLive,
+     "largest echo/resp frame and http body"},
+    {"limits.max_header_bytes",
+     SizeKey<C>{&Member<C, &C::limits, &LimitsConfig::max_header_bytes>, 16 * kKiB, {1, kGiB}},
+     kLive, "largest http request head"},
+    {"timeouts.idle",
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::idle>, absl::Seconds(60),
+                    kPositiveDuration},
+     kLive, "close a connection idle this long"},
+    {"timeouts.read",
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::read>, absl::Seconds(10),
+                    kPositiveDuration},
+     kLive, "a started frame or request must complete in this"},
+    {"timeouts.write",
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::write>, absl::Seconds(30),
+                    kPositiveDuration},
+     kLive, "queued output must make progress in this"},
+    {"timeouts.drain",
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::drain>, absl::Seconds(10),
+                    kPositiveDuration},
+     kLive, "graceful shutdown deadline"},
+    // epoll_wait has millisecond resolution, so a finer tick would only spin.
+    {"timeouts.tick",
+     DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::tick>,
+                    absl::Milliseconds(10),
+                    {absl::Milliseconds(1), absl::Seconds(1)}},
+     kRestart, "timer wheel resolution"},
+    {"backpressure.high_watermark",
+     SizeKey<C>{&Member<C, &C::backpressure, &BackpressureConfig::high_watermark>, kMiB, kAnySize},
+     kLive, "per connection: stop reading above it"},
+    {"backpressure.low_watermark",
+     SizeKey<C>{&Member<C, &C::backpressure, &BackpressureConfig::low_watermark>, 256 * kKiB,
+                kAnySize},
+     kLive, "resume reading below it; < high_watermark"},
+    {"backpressure.worker_budget",
+     SizeKey<C>{&Member<C, &C::backpressure, &BackpressureConfig::worker_budget>, 256 * kMiB,
+                kAnySize},
+     kLive, "all output queued on a worker; >= high_watermark"},
+    {"socket.tcp_nodelay", BoolKey<C>{&Member<C, &C::socket, &SocketConfig::tcp_nodelay>, true},
+     kRestart, "TCP_NODELAY on accepted connections"},
+    {"socket.keepalive", BoolKey<C>{&Member<C, &C::socket, &SocketConfig::keepalive>, true},
+     kRestart, "SO_KEEPALIVE on accepted connections"},
+    {"socket.rcvbuf",
+     SizeKey<C>{&Member<C, &C::socket, &SocketConfig::rcvbuf>, 0, kSocketBuffer, true}, kRestart,
+     "SO_RCVBUF; 0 = kernel default"},
+    {"socket.sndbuf",
+     SizeKey<C>{&Member<C, &C::socket, &SocketConfig::sndbuf>, 0, kSocketBuffer, true}, kRestart,
+     "SO_SNDBUF; 0 = kernel default"},
+    {"admin.address",
+     StringKey<C>{&Member<C, &C::admin, &AdminConfig::address>, "127.0.0.1:9100",
+                  StringRule::kSocketAddress},
+     kRestart, "/metrics /healthz /readyz /config"},
+    {"logging.level",
+     StringKey<C>{&Member<C, &C::logging, &LoggingConfig::level>, "info", StringRule::kOneOfNames,
+                  false, "level", &LogLevelNames},
+     kLive, "least severe level logged"},
+    {"logging.format",
+     ChoiceKey<C>{"log format", &LogFormatNames,
+                  &EnumChoice<&LogFormatNames, C, &C::logging, &LoggingConfig::format>::Get,
+                  &EnumChoice<&LogFormatNames, C, &C::logging, &LoggingConfig::format>::Set,
+                  "text"},
+     kRestart, "one message per line"},
+};
+
+const Key<ListenerConfig> kListenerKeys[] = {
+    {"name", StringKey<L>{&Member<L, &L::name>, "", StringRule::kListenerName, true}, kRestart,
+     "required, unique; 1-64 of A-Z a-z 0-9 _ . -"},
+    {"address", StringKey<L>{&Member<L, &L::address>, "", StringRule::kSocketAddress, true},
+     kRestart, "required; IPv4:port or [IPv6]:port"},
+    {"protocol",
+     ChoiceKey<L>{"protocol", &ProtocolNames, &EnumChoice<&ProtocolNames, L, &L::protocol>::Get,
+                  &EnumChoice<&ProtocolNames, L, &L::protocol>::Set, "echo"},
+     kRestart, "spoken here"},
+    {"backlog", CountKey<L, int>{&Member<L, &L::backlog>, 4096, {1, kMax<int>}}, kRestart,
+     "listen(2) backlog"},
+    {"reuseport", BoolKey<L>{&Member<L, &L::reuseport>, true}, kRestart,
+     "one socket per worker; false = one shared"},
+};
+
+template <typename Record>
+void SetDefault(const Key<Record>& key, Record& record) {
+  std::visit(
+      [&](const auto& field) {
+        using Field = std::decay_t<decltype(field)>;
+        if constexpr (std::is_same_v<Field, ListenersKey>) {
+          if constexpr (std::is_same_v<Record, Config>) field.ref(record) = DefaultListeners();
+        } else if constexpr (std::is_same_v<Field, ChoiceKey<Record>>) {
+          field.set(record, field.def);
+        } else {
+          field.ref(record) = field.def;
+        }
+      },
+      key.value);
+}
+
+bool SameValue(const Key<Config>& key, const Config& a, const Config& b) {
+  return std::visit(
+      [&](const auto& field) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(field)>, ChoiceKey<Config>>) {
+          return field.get(a) == field.get(b);
+        } else {
+          return Read(field.ref, a) == Read(field.ref, b);
+        }
+      },
+      key.value);
+}
+
+void CopyValue(const Key<Config>& key, const Config& from, Config& to) {
+  std::visit(
+      [&](const auto& field) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(field)>, ChoiceKey<Config>>) {
+          field.set(to, field.get(from));
+        } else {
+          field.ref(to) = Read(field.ref, from);
+        }
+      },
+      key.value);
+}
+
+}  // namespace
+
+std::span<const Key<Config>> ConfigKeys() { return kConfigKeys; }
+std::span<const Key<ListenerConfig>> ListenerKeys() { return kListenerKeys; }
+
+const Key<Config>* FindConfigKey(std::string_view path) {
+  for (const Key<Config>& key : kConfigKeys) {
+    if (key.path == path) return &key;
+  }
+  return nullptr;
+}
+
+std::string MustNotBeEmpty(const ListenersKey& key) {
+  return "must not be empty (give at least one " + std::string(key.item) + ")";
+}
+
+ListenerConfig DefaultListener() {
+  ListenerConfig listener;
+  for (const Key<ListenerConfig>& key : kListenerKeys) SetDefault(key, listener);
+  return listener;
+}
+
+std::vector<ListenerConfig> DefaultListeners() {
+  ListenerConfig echo = DefaultListener();
+  echo.name = "echo";
+  echo.address = "0.0.0.0:7000";
+  return {echo};
+}
+
+std::vector<std::string_view> RestartKeysChanged(const Config& running, const Config& next) {
+  std::vector<std::string_view> changed;
+  for (const Key<Config>& key : kConfigKeys) {
+    if (key.reload == Reload::kRestart && !SameValue(key, running, next))
+      changed.push_back(key.path);
+  }
+  return changed;
+}
+
+Config WithLiveKeys(const Config& running, const Config& next) {
+  Config applied = running;
+  for (const Key<Config>& key : kConfigKeys) {
+    if (key.reload == Reload::kLive) CopyValue(key, next, applied);
+  }
+  return applied;
+}
+
+std::string JoinPaths(std::span<const std::string_view> paths) {
+  std::string out;
+  for (std::string_view path : paths) {
+    if (!out.empty()) out += ", ";
+    out += path;
+  }
+  return out;
+}
+
+std::string DescribeKeys(Reload reload) {
+  std::vector<std::string_view> names;
+  for (const Key<Config>& key : kConfigKeys) {
+    if (key.reload != reload) continue;
+    std::string_view section = ParentOf(key.path);
+    bool whole_section =
+        !section.empty() &&
+        std::all_of(std::begin(kConfigKeys), std::end(kConfigKeys), [&](const auto& k) {
+          return ParentOf(k.path) != section || k.reload == reload;
+        });
+    std::string_view name = whole_section ? section : key.path;
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return JoinPaths(names);
+}
+
+std::string_view ParentOf(std::string_view path) {
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
+}
+
+std::string_view LastSegment(std::string_view path) {
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+}  // namespace schema
+
+Config Config::Default() {
+  Config config;
+  for (const schema::Key<Config>& key : schema::ConfigKeys()) schema::SetDefault(key, config);
+  return config;
+}
+
+}  // namespace shoal::server

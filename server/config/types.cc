@@ -1,0 +1,29 @@
+#include "server/config/types.h"
+
+#include <array>
+
+namespace shoal::server {
+namespace {
+
+constexpr std::array<std::string_view, 3> kProtocolNames = {"echo", "http", "resp"};
+constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
+constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
+                                                            "error"};
+
+template <typename Enum, size_t N>
+std::string_view NameOf(Enum value, const std::array<std::string_view, N>& names) {
+  size_t index = static_cast<size_t>(value);
+  return index < names.size() ? names[index] : "unknown";
+}
+
+}  // namespace
+
+std::string_view ProtocolName(ProtocolKind kind) { return NameOf(kind, kProtocolNames); }
+std::span<const std::string_view> ProtocolNames() { return kProtocolNames; }
+
+std::string_view LogFormatName(LogFormat format) { return NameOf(format, kLogFormatNames); }
+std::span<const std::string_view> LogFormatNames() { return kLogFormatNames; }
+
+std::span<const std::string_view> LogLevelNames() { return kLogLevelNames; }
+
+}  // namespace shoal::server

@@ -1,0 +1,105 @@
+// The shoal configuration as plain value types. The members carry no defaults of their own: the
+// schema table (schema.h) holds every default, bound and doc line, and Config::Default() is built
+// from it. A value-initialized Config is all zeros and empty strings, not a usable config.
+//
+// Value types: copy freely, use from any thread.
+#ifndef SHOAL_SERVER_CONFIG_TYPES_H_
+#define SHOAL_SERVER_CONFIG_TYPES_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace shoal::server {
+
+enum class ProtocolKind { kEcho, kHttp, kResp };
+// "echo", "http" or "resp": the spelling used in the YAML file.
+std::string_view ProtocolName(ProtocolKind kind);
+// Every protocol's name, in enum order.
+std::span<const std::string_view> ProtocolNames();
+
+enum class LogFormat { kText, kJson };
+// "text" or "json".
+std::string_view LogFormatName(LogFormat format);
+// Every format's name, in enum order.
+std::span<const std::string_view> LogFormatNames();
+
+// The spellings logging.level accepts: trace, debug, info, warn, error.
+std::span<const std::string_view> LogLevelNames();
+
+struct ListenerConfig {
+  std::string name;     // the `listener` label
+  std::string address;  // core::SocketAddress syntax
+  ProtocolKind protocol{};
+  int backlog{};
+  bool reuseport{};
+  friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
+};
+
+struct LimitsConfig {
+  uint64_t max_connections{};
+  uint64_t max_frame_bytes{};
+  uint64_t max_header_bytes{};
+  friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
+struct TimeoutsConfig {
+  absl::Duration idle;
+  absl::Duration read;
+  absl::Duration write;
+  absl::Duration drain;
+  absl::Duration tick;
+  friend bool operator==(const TimeoutsConfig&, const TimeoutsConfig&) = default;
+};
+
+struct BackpressureConfig {
+  uint64_t high_watermark{};
+  uint64_t low_watermark{};
+  uint64_t worker_budget{};
+  friend bool operator==(const BackpressureConfig&, const BackpressureConfig&) = default;
+};
+
+struct SocketConfig {
+  bool tcp_nodelay{};
+  bool keepalive{};
+  uint64_t rcvbuf{};
+  uint64_t sndbuf{};
+  friend bool operator==(const SocketConfig&, const SocketConfig&) = default;
+};
+
+struct AdminConfig {
+  std::string address;
+  friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
+};
+
+struct LoggingConfig {
+  std::string level;
+  LogFormat format{};
+  friend bool operator==(const LoggingConfig&, const LoggingConfig&) = default;
+};
+
+struct Config {
+  int workers{};
+  bool cpu_affinity{};
+  std::vector<ListenerConfig> listeners;
+  LimitsConfig limits;
+  TimeoutsConfig timeouts;
+  BackpressureConfig backpressure;
+  SocketConfig socket;
+  AdminConfig admin;
+  LoggingConfig logging;
+
+  // The built-in default, what `shoal` runs without --config: every key at its schema default,
+  // and one listener {name "echo", address "0.0.0.0:7000"} with the listener defaults.
+  static Config Default();
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+}  // namespace shoal::server
+
+#endif  // SHOAL_SERVER_CONFIG_TYPES_H_

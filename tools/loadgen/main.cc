@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "tools/loadgen/loadgen.h"
@@ -97,6 +98,11 @@ bool WriteFile(const std::string& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // absl's --help lists only the flags of a file named like the program; list all of them.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view) { return true; };
+  usage.contains_helpshort_flags = [](absl::string_view) { return true; };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "loadgen --target=HOST:PORT[,HOST:PORT...] --protocol=echo|http|resp --connections=N "
       "--threads=T (--duration=10s | --requests=N) --size=64 --pipeline=D [--rate=R] "

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/core/manual_clock_loop.h"
 
 namespace shoal::core {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kMs = kManualTickNs;
 constexpr int64_t kSecond = 1000 * kMs;
 
 // Line protocol: "big N" answers N bytes of 'x'; "fwd N" forwards the next N input bytes (sent
@@ -95,10 +96,7 @@ class FakeOwner final : public ConnectionOwner {
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EventLoop::Options options;
-    options.tick_ns = kMs;
-    options.clock = [this] { return now_ns_; };
-    auto loop = EventLoop::Create(options);
+    auto loop = CreateManualClockLoop(&now_ns_);
     ASSERT_TRUE(loop.ok()) << loop.status();
     loop_ = std::move(*loop);
     owner_ = std::make_unique<FakeOwner>(*loop_);

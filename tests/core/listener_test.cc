@@ -20,11 +20,12 @@
 
 #include "core/worker.h"
 #include "gtest/gtest.h"
+#include "tests/core/manual_clock_loop.h"
 
 namespace shoal::core {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kMs = kManualTickNs;
 
 class CollectingHandler final : public AcceptHandler {
  public:
@@ -79,10 +80,7 @@ class DescriptorLimit {
 class ListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EventLoop::Options options;
-    options.tick_ns = kMs;
-    options.clock = [this] { return now_ns_; };
-    auto loop = EventLoop::Create(options);
+    auto loop = CreateManualClockLoop(&now_ns_);
     ASSERT_TRUE(loop.ok()) << loop.status();
     loop_ = std::move(*loop);
     auto fd = ListenOnLoopback();

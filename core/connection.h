@@ -129,12 +129,13 @@ class Connection final : private SessionContext,
     CloseReason pending_reason = CloseReason::kPeerClosed;  // once past kOpen
     bool draining = false;
   };
-  // Why reading stopped while the socket may still hold bytes, and what the socket is known to hold.
+  // Why reading is held up by us rather than by the peer.
   struct ReadPause {
     bool for_watermark = false;
     bool for_budget = false;
     bool any() const { return for_watermark || for_budget; }
   };
+  // What the socket is known to hold, and how much of the input goes straight to the output.
   struct InputState {
     bool readable_pending = true;  // bytes (or the FIN) may be waiting: no edge will announce them
     bool peer_fin_signalled = false;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/thread_check.h"
+
 namespace shoal::core {
 
 namespace {
@@ -13,14 +15,10 @@ constexpr size_t kKeptInputCapacity = 64 * 1024;
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
-void Session::OnPeerShutdown() { connection().CloseAfterFlush(CloseReason::kPeerClosed); }
-
 Connection::Connection(ConnectionOwner& owner, ScopedFd fd, ListenerStats& stats)
-    : owner_(owner),
-      fd_(std::move(fd)),
-      stats_(stats),
-      output_(&owner.chunk_pool()),
-      last_activity_ns_(owner.loop().now_ns()) {}
+    : owner_(owner), fd_(std::move(fd)), stats_(stats), output_(&owner.chunk_pool()) {
+  clock_.last_activity_ns = owner.loop().now_ns();
+}
 
 Connection::~Connection() {
   owner_.loop().timers().Cancel(this);
@@ -28,9 +26,10 @@ Connection::~Connection() {
 }
 
 absl::Status Connection::Start(Protocol& protocol) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
   session_ = protocol.NewSession(*this);
   if (auto status = owner_.loop().Add(fd_.get(), kReadEvents, this); !status.ok()) return status;
-  ArmDeadlineNoLaterThan(last_activity_ns_ + owner_.settings().idle_timeout_ns);
+  ArmDeadline();
   return absl::OkStatus();
 }
 
@@ -41,38 +40,41 @@ std::string Connection::PeerName() const {
 
 void Connection::Send(std::string_view bytes) {
   // After CloseAfterFlush nothing more is answered: the FIN that follows the queue is final.
-  if (state_ != State::kOpen || bytes.empty()) return;
-  if (output_.empty()) last_write_progress_ns_ = now_ns();
+  if (closing_.state != State::kOpen || bytes.empty()) return;
+  if (output_.empty()) clock_.last_write_progress_ns = now_ns();
   output_.Append(bytes);
 }
 
 void Connection::CountRequests(uint64_t n) {
   if (n == 0) return;
   stats_.requests.Add(n);
-  requests_completed_ += n;
+  timing_.completed += n;
   if (!kStatsEnabled) return;
-  if (requests_awaiting_flush_ == 0) awaiting_flush_since_ns_ = MonotonicNowNs();
-  requests_awaiting_flush_ += n;
+  if (timing_.awaiting_flush == 0) timing_.awaiting_flush_since_ns = MonotonicNowNs();
+  timing_.awaiting_flush += n;
 }
 
 void Connection::ForwardInput(uint64_t bytes) {
-  forward_remaining_ += bytes;
-  if (output_.empty()) last_write_progress_ns_ = now_ns();
+  input_state_.forward_remaining += bytes;
+  if (output_.empty()) clock_.last_write_progress_ns = now_ns();
 }
 
 void Connection::CloseAfterFlush(CloseReason reason) {
-  if (state_ != State::kOpen) return;
-  state_ = State::kFlushing;
-  pending_close_reason_ = reason;
+  if (closing_.state != State::kOpen) return;
+  closing_.state = State::kFlushing;
+  closing_.pending_reason = reason;
   owner_.loop().CancelReady(this);
   if (output_.empty()) FinishFlushing();
 }
 
 void Connection::Close(CloseReason reason) {
-  if (state_ == State::kClosed) return;
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state == State::kClosed) return;
   // Once a close was decided, a reset while finishing it keeps the decided reason.
-  if (state_ != State::kOpen && reason == CloseReason::kReset) reason = pending_close_reason_;
-  state_ = State::kClosed;
+  if (closing_.state != State::kOpen && reason == CloseReason::kReset) {
+    reason = closing_.pending_reason;
+  }
+  closing_.state = State::kClosed;
   owner_.loop().Remove(fd_.get());
   owner_.loop().timers().Cancel(this);
   owner_.loop().CancelReady(this);
@@ -84,13 +86,14 @@ void Connection::Close(CloseReason reason) {
 }
 
 void Connection::BeginDrain() {
-  if (draining_) return;
-  draining_ = true;
-  if (state_ != State::kOpen) return;
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.draining) return;
+  closing_.draining = true;
+  if (closing_.state != State::kOpen) return;
   // Answer what has already arrived (a connection accepted during the drain may carry a request),
   // then close at the first request boundary.
   if (!reading_paused()) {
-    readable_pending_ = true;
+    input_state_.readable_pending = true;
     ReadUntilBlockedOrBudget();
   } else {
     MaybeFinishDrain();
@@ -98,179 +101,181 @@ void Connection::BeginDrain() {
 }
 
 void Connection::ResumeAfterBudget() {
-  if (!paused_for_budget_) return;
-  paused_for_budget_ = false;
-  last_activity_ns_ = now_ns();
-  ArmDeadlineNoLaterThan(last_activity_ns_ + owner_.settings().idle_timeout_ns);
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (!pause_.for_budget) return;
+  pause_.for_budget = false;
+  clock_.last_activity_ns = now_ns();
+  ArmDeadline();
   RestartReadDeadlineAfterPause();
-  if (readable_pending_ && !reading_paused()) owner_.loop().QueueReady(this);
+  if (input_state_.readable_pending && !reading_paused()) owner_.loop().QueueReady(this);
 }
 
 void Connection::HandleEvents(uint32_t events) {
-  if (state_ == State::kClosed) return;
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state == State::kClosed) return;
   if (events & EPOLLERR) {
     Close(CloseReason::kReset);
     return;
   }
   if (events & EPOLLOUT) {
     Flush();
-    if (state_ == State::kClosed) return;
+    if (closing_.state == State::kClosed) return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
-    readable_pending_ = true;
-    if (events & (EPOLLRDHUP | EPOLLHUP)) peer_fin_signalled_ = true;
-    if (state_ == State::kLingering) {
+    input_state_.readable_pending = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) input_state_.peer_fin_signalled = true;
+    if (closing_.state == State::kLingering) {
       DiscardInput();
-    } else if (state_ == State::kOpen && !reading_paused()) {
+    } else if (closing_.state == State::kOpen && !reading_paused()) {
       ReadUntilBlockedOrBudget();
     }
   }
 }
 
 void Connection::HandleReady() {
-  if (state_ == State::kOpen && !reading_paused()) ReadUntilBlockedOrBudget();
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state == State::kOpen && !reading_paused()) ReadUntilBlockedOrBudget();
 }
 
 void Connection::ReadUntilBlockedOrBudget() {
   const ConnectionSettings& settings = owner_.settings();
   ChunkPool& pool = owner_.chunk_pool();
   size_t budget = settings.read_budget_bytes;
-  uint64_t completed_before = requests_completed_;
-  while (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget > 0) {
-    size_t room = static_cast<size_t>(
-        std::min<uint64_t>(budget, WorkerBudgetRoom(settings, pool.queued_bytes())));
+  uint64_t completed_before = timing_.completed;
+  while (closing_.state == State::kOpen && input_state_.readable_pending && !reading_paused() &&
+         budget > 0) {
+    size_t room = static_cast<size_t>(std::min<uint64_t>(
+        budget, WorkerBudgetRoom(BudgetLimits(settings), pool.queued_bytes(), output_.size())));
     if (room == 0) {
-      paused_for_budget_ = true;
+      pause_.for_budget = true;
       owner_.OnBudgetBlocked(this);
       break;
     }
-    size_t n = ReadOnce(room);
-    if (n == 0) break;
-    budget -= std::min(budget, n);
+    ReadResult result = ReadOnce(room);
+    if (result.status != ReadResult::Status::kData) break;
+    budget -= std::min(budget, result.bytes);
     // A drain ends the connection at the first request boundary: read no further.
-    if (draining_ && forward_remaining_ == 0 && !session_->RequestInProgress()) break;
+    if (closing_.draining && input_state_.forward_remaining == 0 &&
+        !session_->RequestInProgress()) {
+      break;
+    }
   }
-  if (state_ == State::kClosed) return;
-  if (state_ == State::kOpen && readable_pending_ && !reading_paused() && budget == 0) {
+  if (closing_.state == State::kClosed) return;
+  if (closing_.state == State::kOpen && input_state_.readable_pending && !reading_paused() &&
+      budget == 0) {
     owner_.loop().QueueReady(this);
   }
-  bool in_progress =
-      !peer_shut_down_ && (forward_remaining_ > 0 || session_->RequestInProgress());
+  bool in_progress = !input_state_.peer_shut_down &&
+                     (input_state_.forward_remaining > 0 || session_->RequestInProgress());
   // The read deadline times the request now in progress: it restarts whenever a request
   // completed during this batch (the one in progress began after it).
-  if (in_progress && (!request_in_progress_ || requests_completed_ != completed_before)) {
-    request_started_ns_ = now_ns();
-    ArmDeadlineNoLaterThan(request_started_ns_ + settings.read_timeout_ns);
+  if (in_progress && (!clock_.request_in_progress || timing_.completed != completed_before)) {
+    clock_.request_started_ns = now_ns();
+    clock_.request_in_progress = true;
+    ArmDeadline();
   }
-  request_in_progress_ = in_progress;
+  clock_.request_in_progress = in_progress;
   Flush();
-  if (state_ != State::kClosed) MaybeFinishDrain();
+  if (closing_.state != State::kClosed) MaybeFinishDrain();
 }
 
-uint64_t Connection::WorkerBudgetRoom(const ConnectionSettings& settings,
-                                      uint64_t worker_queued) const {
-  // A connection with nothing queued has a peer that reads: it may always read one read budget,
-  // so clients that read are served even while non-readers hold the whole budget.
-  if (output_.empty()) {
-    uint64_t cap = settings.worker_budget + settings.read_budget_bytes;
-    return worker_queued >= cap ? 0 : cap - worker_queued;
-  }
-  if (worker_queued >= settings.worker_budget) return 0;
-  // Under pressure, connections holding more than the low watermark pause first.
-  if (worker_queued >= WorkerBudgetPressureThreshold(settings) &&
-      output_.size() > settings.low_watermark) {
-    return 0;
-  }
-  return settings.worker_budget - worker_queued;
+ReadResult Connection::ReadOnce(size_t max_bytes) {
+  ReadPlan plan = PlanRead(max_bytes);
+  size_t rest_received = 0;
+  long n = Receive(plan, &rest_received);
+  if (n <= 0) return ReadFailed(n);
+  size_t received = static_cast<size_t>(n);
+  AccountRead(plan, received, rest_received);
+  return {ReadResult::Status::kData, received};
 }
 
-bool Connection::BlockedByWorkerBudget(const ConnectionSettings& settings,
-                                       uint64_t worker_queued) const {
-  return WorkerBudgetRoom(settings, worker_queued) == 0;
-}
-
-size_t Connection::ReadOnce(size_t max_bytes) {
-  long n;
-  // (Not while draining: the drain stops reading at the end of the frame in flight.)
-  if (forward_remaining_ > 0 && input_.empty() && !draining_ &&
-      forward_remaining_ < OutputQueue::kMaxSpillQueueBytes && max_bytes > forward_remaining_) {
-    // A short tail: read it into the output queue and, in the same call, what follows it into
-    // the scratch space (pipelined frames), rather than a read for each.
-    size_t tail = static_cast<size_t>(forward_remaining_);
-    size_t spill_size = std::min(max_bytes - tail, owner_.read_scratch_bytes());
-    size_t spilled = 0;
-    n = output_.AppendFromFdWithSpill(fd_.get(), tail, owner_.read_scratch(), spill_size,
-                                      &spilled);
-    if (n > 0) {
-      size_t queued = static_cast<size_t>(n) - spilled;
-      NoteShortRead(static_cast<size_t>(n), tail + spill_size);
-      if (output_.size() == queued) last_write_progress_ns_ = now_ns();
-      stats_.bytes_received.Add(static_cast<uint64_t>(n));
-      last_activity_ns_ = now_ns();
-      forward_remaining_ -= queued;
-      if (forward_remaining_ == 0) session_->OnForwardComplete();
-      if (spilled > 0 && state_ == State::kOpen) {
-        Deliver(std::string_view(owner_.read_scratch(), spilled), false);
-      }
-      CheckWatermarks();
-      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
-    }
-  } else if (forward_remaining_ > 0 && input_.empty()) {
-    n = output_.AppendFromFd(fd_.get(), std::min<uint64_t>(max_bytes, forward_remaining_));
-    if (n > 0) {
-      if (output_.size() == static_cast<size_t>(n)) last_write_progress_ns_ = now_ns();
-      stats_.bytes_received.Add(static_cast<uint64_t>(n));
-      last_activity_ns_ = now_ns();
-      forward_remaining_ -= static_cast<uint64_t>(n);
-      if (forward_remaining_ == 0) session_->OnForwardComplete();
-      CheckWatermarks();
-      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
+Connection::ReadPlan Connection::PlanRead(size_t max_bytes) {
+  ReadPlan plan;
+  const uint64_t forward = input_state_.forward_remaining;
+  const size_t scratch_bytes = owner_.read_scratch_bytes();
+  if (forward > 0 && input_.empty()) {
+    // A short tail is read into the output queue together with what follows it (pipelined
+    // frames) into the scratch space, rather than a read for each. Not while draining: the drain
+    // stops reading at the end of the frame in flight.
+    if (!closing_.draining && forward < OutputQueue::kMaxSpillQueueBytes && max_bytes > forward) {
+      plan.to_output = static_cast<size_t>(forward);
+      plan.rest = owner_.read_scratch();
+      plan.rest_bytes = std::min(max_bytes - plan.to_output, scratch_bytes);
+      plan.short_read_drains = true;
+    } else {
+      plan.to_output = static_cast<size_t>(std::min<uint64_t>(max_bytes, forward));
     }
   } else if (input_.empty()) {
-    size_t want = std::min(max_bytes, owner_.read_scratch_bytes());
-    n = recv(fd_.get(), owner_.read_scratch(), want, 0);
-    if (n > 0) {
-      NoteShortRead(static_cast<size_t>(n), want);
-      stats_.bytes_received.Add(static_cast<uint64_t>(n));
-      last_activity_ns_ = now_ns();
-      Deliver(std::string_view(owner_.read_scratch(), static_cast<size_t>(n)), false);
-      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
-    }
+    plan.rest = owner_.read_scratch();
+    plan.rest_bytes = std::min(max_bytes, scratch_bytes);
+    plan.short_read_drains = true;
   } else {
-    input_.EnsureWritable(std::min(max_bytes, owner_.read_scratch_bytes()));
-    size_t want = std::min(max_bytes, input_.writable_bytes());
-    n = recv(fd_.get(), input_.writable_data(), want, 0);
-    if (n > 0) {
-      NoteShortRead(static_cast<size_t>(n), want);
-      input_.Commit(static_cast<size_t>(n));
-      stats_.bytes_received.Add(static_cast<uint64_t>(n));
-      last_activity_ns_ = now_ns();
-      Deliver(input_.readable(), true);
-      return state_ == State::kOpen ? static_cast<size_t>(n) : 0;
-    }
+    input_.EnsureWritable(std::min(max_bytes, scratch_bytes));
+    plan.rest = input_.writable_data();
+    plan.rest_bytes = std::min(max_bytes, input_.writable_bytes());
+    plan.rest_in_input = true;
+    plan.short_read_drains = true;
   }
-  if (n == 0) {
-    HandlePeerShutdown();
-    return 0;
-  }
-  if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    readable_pending_ = false;
-    return 0;
-  }
-  if (errno != EINTR) Close(CloseReason::kReset);
-  return 0;
+  return plan;
 }
 
-void Connection::NoteShortRead(size_t got, size_t wanted) {
+long Connection::Receive(const ReadPlan& plan, size_t* rest_received) {
+  for (;;) {
+    long n;
+    if (plan.to_output > 0 && plan.rest_bytes > 0) {
+      n = output_.AppendFromFdWithSpill(fd_.get(), plan.to_output, plan.rest, plan.rest_bytes,
+                                        rest_received);
+    } else if (plan.to_output > 0) {
+      n = output_.AppendFromFd(fd_.get(), plan.to_output);
+    } else {
+      n = recv(fd_.get(), plan.rest, plan.rest_bytes, 0);
+      if (n > 0) *rest_received = static_cast<size_t>(n);
+    }
+    if (n >= 0 || errno != EINTR) return n;
+  }
+}
+
+void Connection::AccountRead(const ReadPlan& plan, size_t received, size_t rest_received) {
   // Fewer bytes than asked for: the socket is drained, and with edge-triggered epoll the next
   // arrival raises a new event, so the read that would only return EAGAIN is skipped. Not after
   // the peer's FIN was signalled: that is only seen by reading on to EOF.
-  if (got < wanted && !peer_fin_signalled_) readable_pending_ = false;
+  if (plan.short_read_drains && received < plan.to_output + plan.rest_bytes &&
+      !input_state_.peer_fin_signalled) {
+    input_state_.readable_pending = false;
+  }
+  stats_.bytes_received.Add(received);
+  clock_.last_activity_ns = now_ns();
+  size_t forwarded = received - rest_received;
+  if (forwarded > 0) {
+    if (output_.size() == forwarded) clock_.last_write_progress_ns = now_ns();
+    input_state_.forward_remaining -= forwarded;
+    if (input_state_.forward_remaining == 0) session_->OnForwardComplete();
+  }
+  if (plan.rest_in_input) {
+    input_.Commit(rest_received);
+    Deliver(input_.readable(), true);
+  } else if (rest_received > 0 && closing_.state == State::kOpen) {
+    Deliver(std::string_view(plan.rest, rest_received), false);
+  }
+  if (plan.to_output > 0) CheckWatermarks();
+}
+
+ReadResult Connection::ReadFailed(long result) {
+  if (result == 0) {
+    HandlePeerShutdown();
+    return {ReadResult::Status::kEof, 0};
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    input_state_.readable_pending = false;
+    return {ReadResult::Status::kWouldBlock, 0};
+  }
+  Close(CloseReason::kReset);
+  return {ReadResult::Status::kError, 0};
 }
 
 void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
   size_t consumed = session_->OnData(data);
-  if (state_ == State::kClosed) return;
+  if (closing_.state == State::kClosed) return;
   if (data_is_in_input_buffer) {
     input_.Consume(consumed);
     input_.ShrinkIfEmpty(kKeptInputCapacity);
@@ -281,14 +286,14 @@ void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
 }
 
 void Connection::HandlePeerShutdown() {
-  peer_shut_down_ = true;
-  readable_pending_ = false;
+  input_state_.peer_shut_down = true;
+  input_state_.readable_pending = false;
   // A request still incomplete now can never complete: no read deadline runs for it.
-  request_in_progress_ = false;
-  if (state_ == State::kOpen) {
+  clock_.request_in_progress = false;
+  if (closing_.state == State::kOpen) {
     session_->OnPeerShutdown();
-  } else if (state_ == State::kLingering) {
-    Close(pending_close_reason_);
+  } else if (closing_.state == State::kLingering) {
+    Close(closing_.pending_reason);
   }
 }
 
@@ -302,21 +307,21 @@ void Connection::DiscardInput() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      readable_pending_ = false;
+      input_state_.readable_pending = false;
       return;
     }
-    Close(pending_close_reason_);
+    Close(closing_.pending_reason);
     return;
   }
 }
 
 void Connection::Flush() {
-  if (state_ == State::kClosed) return;
+  if (closing_.state == State::kClosed) return;
   if (!output_.empty()) {
     OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
     if (result.written > 0) {
       stats_.bytes_sent.Add(result.written);
-      last_activity_ns_ = last_write_progress_ns_ = now_ns();
+      clock_.last_activity_ns = clock_.last_write_progress_ns = now_ns();
     }
     if (result.error != 0) {
       Close(CloseReason::kReset);
@@ -324,16 +329,16 @@ void Connection::Flush() {
     }
   }
   bool pending = !output_.empty();
-  if (!pending && requests_awaiting_flush_ > 0 && forward_remaining_ == 0) {
-    stats_.request_duration.ObserveNanos(MonotonicNowNs() - awaiting_flush_since_ns_,
-                                         requests_awaiting_flush_);
-    requests_awaiting_flush_ = 0;
+  if (!pending && timing_.awaiting_flush > 0 && input_state_.forward_remaining == 0) {
+    stats_.request_duration.ObserveNanos(MonotonicNowNs() - timing_.awaiting_flush_since_ns,
+                                         timing_.awaiting_flush);
+    timing_.awaiting_flush = 0;
   }
   UpdateWriteInterest(pending);
-  if (state_ == State::kClosed) return;
+  if (closing_.state == State::kClosed) return;
   if (pending) {
-    ArmDeadlineNoLaterThan(last_write_progress_ns_ + owner_.settings().write_timeout_ns);
-  } else if (state_ == State::kFlushing) {
+    ArmDeadline();
+  } else if (closing_.state == State::kFlushing) {
     FinishFlushing();
     return;
   }
@@ -341,17 +346,13 @@ void Connection::Flush() {
 }
 
 void Connection::FinishFlushing() {
-  if (peer_shut_down_) {
-    Close(pending_close_reason_);
+  if (input_state_.peer_shut_down || ::shutdown(fd_.get(), SHUT_WR) != 0) {
+    Close(closing_.pending_reason);
     return;
   }
-  if (::shutdown(fd_.get(), SHUT_WR) != 0) {
-    Close(pending_close_reason_);
-    return;
-  }
-  state_ = State::kLingering;
-  linger_deadline_ns_ = now_ns() + owner_.settings().read_timeout_ns;
-  ArmDeadlineNoLaterThan(linger_deadline_ns_);
+  closing_.state = State::kLingering;
+  clock_.linger_until_ns = now_ns() + owner_.settings().read_timeout_ns;
+  ArmDeadline();
   DiscardInput();
 }
 
@@ -365,77 +366,70 @@ void Connection::UpdateWriteInterest(bool want_writable) {
 void Connection::CheckWatermarks() {
   const ConnectionSettings& settings = owner_.settings();
   size_t queued = output_.size();
-  if (!paused_for_watermark_ && queued > settings.high_watermark) {
-    paused_for_watermark_ = true;
+  if (!pause_.for_watermark && queued > settings.high_watermark) {
+    pause_.for_watermark = true;
     owner_.worker_stats().backpressure_pauses.Add();
-  } else if (paused_for_watermark_ && queued <= settings.low_watermark) {
-    paused_for_watermark_ = false;
+  } else if (pause_.for_watermark && queued <= settings.low_watermark) {
+    pause_.for_watermark = false;
     owner_.worker_stats().backpressure_resumes.Add();
     RestartReadDeadlineAfterPause();
     // Bytes that arrived while paused raised no new edge: read them now.
-    if (state_ == State::kOpen && readable_pending_ && !reading_paused()) {
+    if (closing_.state == State::kOpen && input_state_.readable_pending && !reading_paused()) {
       owner_.loop().QueueReady(this);
     }
   }
 }
 
 void Connection::RestartReadDeadlineAfterPause() {
-  if (!request_in_progress_ || reading_paused()) return;
-  request_started_ns_ = now_ns();
-  ArmDeadlineNoLaterThan(request_started_ns_ + owner_.settings().read_timeout_ns);
+  if (!clock_.request_in_progress || reading_paused()) return;
+  clock_.request_started_ns = now_ns();
+  ArmDeadline();
 }
 
 void Connection::MaybeFinishDrain() {
-  if (!draining_ || state_ != State::kOpen) return;
-  if (forward_remaining_ > 0 || session_->RequestInProgress()) return;
+  if (!closing_.draining || closing_.state != State::kOpen) return;
+  if (input_state_.forward_remaining > 0 || session_->RequestInProgress()) return;
   CloseAfterFlush(CloseReason::kShutdown);
 }
 
-void Connection::ArmDeadlineNoLaterThan(int64_t deadline) {
-  if (!scheduled() || deadline < deadline_ns()) owner_.loop().timers().Schedule(this, deadline);
+Connection::DeadlineCheck Connection::EvaluateDeadlines(int64_t now) const {
+  const ConnectionSettings& settings = owner_.settings();
+  DeadlineCheck check;
+  // Rules in the order their expiry is checked: the first expired one decides the close.
+  auto rule = [&](bool running, int64_t deadline_ns, CloseReason reason) {
+    if (!running) return;
+    check.next_ns = std::min(check.next_ns, deadline_ns);
+    if (!check.expired && now >= deadline_ns) check.expired = reason;
+  };
+  const bool output_pending = !output_.empty();
+  rule(closing_.state == State::kLingering, clock_.linger_until_ns, closing_.pending_reason);
+  rule(output_pending, clock_.last_write_progress_ns + settings.write_timeout_ns,
+       CloseReason::kWriteTimeout);
+  // The read deadline does not run while we, not the peer, hold up reading.
+  rule(clock_.request_in_progress && !reading_paused(),
+       clock_.request_started_ns + settings.read_timeout_ns, CloseReason::kReadTimeout);
+  // Nor does the idle deadline while the worker budget holds up reading.
+  rule(!output_pending && !clock_.request_in_progress && !pause_.for_budget,
+       clock_.last_activity_ns + settings.idle_timeout_ns,
+       closing_.state == State::kOpen ? CloseReason::kIdleTimeout : closing_.pending_reason);
+  return check;
 }
 
-int64_t Connection::NextDeadline() const {
-  const ConnectionSettings& settings = owner_.settings();
-  int64_t next = INT64_MAX;
-  if (state_ == State::kLingering) next = std::min(next, linger_deadline_ns_);
-  if (!output_.empty()) {
-    next = std::min(next, last_write_progress_ns_ + settings.write_timeout_ns);
-  }
-  // The read deadline does not run while we, not the peer, hold up reading.
-  if (request_in_progress_ && !reading_paused()) {
-    next = std::min(next, request_started_ns_ + settings.read_timeout_ns);
-  }
-  // Nor does the idle deadline while the worker budget holds up reading.
-  if (output_.empty() && !request_in_progress_ && !paused_for_budget_) {
-    next = std::min(next, last_activity_ns_ + settings.idle_timeout_ns);
-  }
-  return next;
+void Connection::ArmDeadline() {
+  int64_t next = EvaluateDeadlines(now_ns()).next_ns;
+  if (next == INT64_MAX) return;
+  if (!scheduled() || next < deadline_ns()) owner_.loop().timers().Schedule(this, next);
 }
 
 void Connection::OnExpire() {
-  if (state_ == State::kClosed) return;
-  const ConnectionSettings& settings = owner_.settings();
-  int64_t now = now_ns();
-  if (state_ == State::kLingering && now >= linger_deadline_ns_) {
-    Close(pending_close_reason_);
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state == State::kClosed) return;
+  DeadlineCheck check = EvaluateDeadlines(now_ns());
+  if (check.expired) {
+    Close(*check.expired);
     return;
   }
-  if (!output_.empty() && now - last_write_progress_ns_ >= settings.write_timeout_ns) {
-    Close(CloseReason::kWriteTimeout);
-    return;
-  }
-  if (request_in_progress_ && !reading_paused() &&
-      now - request_started_ns_ >= settings.read_timeout_ns) {
-    Close(CloseReason::kReadTimeout);
-    return;
-  }
-  if (output_.empty() && !request_in_progress_ && !paused_for_budget_ &&
-      now - last_activity_ns_ >= settings.idle_timeout_ns) {
-    Close(state_ == State::kOpen ? CloseReason::kIdleTimeout : pending_close_reason_);
-    return;
-  }
-  owner_.loop().timers().Schedule(this, NextDeadline());
+  owner_.loop().timers().Schedule(this, check.next_ns);
 }
 
 }  // namespace shoal::core

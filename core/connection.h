@@ -8,6 +8,9 @@
 // low watermark, reading at once what arrived meanwhile (no edge will come for it). Deadlines are
 // one intrusive timer, re-checked lazily: activity only records the time.
 //
+// Sessions see the connection only as a SessionContext (core/session.h); the methods below are for
+// the owner (the worker) and tests.
+//
 // Threading: every method runs on the owning worker's loop thread. The owner destroys a closed
 // connection only after the loop turn in which it closed.
 #ifndef SHOAL_CORE_CONNECTION_H_
@@ -15,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,19 +28,17 @@
 #include "core/intrusive_list.h"
 #include "core/output_queue.h"
 #include "core/protocol.h"
+#include "core/session.h"
 #include "core/socket.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "core/worker_budget.h"
 
 namespace shoal::core {
 
 // Per-worker settings a connection reads at the moment it needs them, so a change applied on the
-// worker thread (SIGHUP) takes effect for every deadline scheduled from then on.
-// The worker's queued output (all connections) is capped at worker_budget. From the pressure
-// threshold (7/8 of the budget) on, connections holding more than low_watermark stop reading, so
-// the room left goes to connections whose peers do read; at the budget every connection holding
-// output stops, while one with nothing queued (its peer reads) may still read one read budget.
-// A blocked connection resumes as soon as the same rule no longer blocks it.
+// worker thread (SIGHUP) takes effect for every deadline scheduled from then on. worker_budget,
+// low_watermark and read_budget_bytes feed the worker budget rule (core/worker_budget.h).
 struct ConnectionSettings {
   int64_t idle_timeout_ns = 60'000'000'000;
   int64_t read_timeout_ns = 10'000'000'000;
@@ -47,8 +49,12 @@ struct ConnectionSettings {
   size_t read_budget_bytes = 256 << 10;
 };
 
+inline WorkerBudgetLimits BudgetLimits(const ConnectionSettings& settings) {
+  return {settings.worker_budget, settings.read_budget_bytes, settings.low_watermark};
+}
+
 inline uint64_t WorkerBudgetPressureThreshold(const ConnectionSettings& settings) {
-  return settings.worker_budget - settings.worker_budget / 8;
+  return WorkerBudgetPressureThreshold(settings.worker_budget);
 }
 
 class Connection;
@@ -73,10 +79,24 @@ class ConnectionOwner {
 
 struct ConnectionListTag;
 
-class Connection final : private IoHandler,
+// The outcome of one read from the socket.
+struct ReadResult {
+  enum class Status {
+    kData,        // `bytes` > 0 were read and handed on
+    kWouldBlock,  // EAGAIN: nothing more until the next edge
+    kEof,         // the peer's FIN
+    kError,       // the connection was reset (and is now closed)
+  };
+  Status status = Status::kWouldBlock;
+  size_t bytes = 0;
+};
+
+class Connection final : private SessionContext,
+                         private IoHandler,
                          private ReadyHandler,
                          private Timer,
-                         public IntrusiveListNode<ConnectionListTag> {
+                         public IntrusiveListNode<ConnectionListTag>,
+                         public BudgetBlockedNode {
  public:
   Connection(ConnectionOwner& owner, ScopedFd fd, ListenerStats& stats);
   ~Connection();
@@ -85,38 +105,16 @@ class Connection final : private IoHandler,
 
   // Registers with the loop and creates the session. Call once, right after construction.
   absl::Status Start(Protocol& protocol);
-
-  // --- For sessions ---
-  // Queues bytes for the peer. Ignored once the connection is closing (CloseAfterFlush, Close).
-  void Send(std::string_view bytes);
-  // The next `bytes` input bytes go from the socket straight to the output queue (no copy through
-  // user space), then Session::OnForwardComplete is called. Only from within Session::OnData,
-  // which must consume all of `input` when it calls this.
-  void ForwardInput(uint64_t bytes);
-  // `n` requests were fully read. Their duration (read -> response fully written) is observed in
-  // the listener's request_duration histogram when the output queue next empties.
-  void CountRequests(uint64_t n);
   // Closes now; queued output is dropped.
-  void Close(CloseReason reason);
-  // Reads no more; closes once queued output is written (or the write deadline passes).
-  void CloseAfterFlush(CloseReason reason);
-  int64_t now_ns() const { return owner_.loop().now_ns(); }
-  // "ip:port" of the peer, for log lines (a syscall: not for the hot path).
-  std::string PeerName() const;
-  int64_t wall_seconds() const { return owner_.loop().wall_seconds(); }
-
-  // --- For the owner ---
+  void Close(CloseReason reason) override;
   // Graceful drain: closes now if nothing is in flight, else once the request in flight is answered.
   void BeginDrain();
-  // Whether the worker budget rule forbids this connection to read with `worker_queued` bytes
-  // queued on the whole worker.
-  bool BlockedByWorkerBudget(const ConnectionSettings& settings, uint64_t worker_queued) const;
-  // Called by the owner when the rule no longer blocks it after OnBudgetBlocked.
+  // Called by the owner when the worker budget rule no longer blocks it after OnBudgetBlocked.
   void ResumeAfterBudget();
-  bool closed() const { return state_ == State::kClosed; }
-  bool draining() const { return draining_; }
+  bool closed() const { return closing_.state == State::kClosed; }
+  bool draining() const { return closing_.draining; }
   size_t queued_output_bytes() const { return output_.size(); }
-  bool reading_paused() const { return paused_for_watermark_ || paused_for_budget_; }
+  bool reading_paused() const { return pause_.any(); }
   int fd() const { return fd_.get(); }
 
  private:
@@ -125,15 +123,74 @@ class Connection final : private IoHandler,
   // into a reset that destroys the replies in flight) -> kClosed.
   enum class State { kOpen, kFlushing, kLingering, kClosed };
 
+  // The close machine.
+  struct Closing {
+    State state = State::kOpen;
+    CloseReason pending_reason = CloseReason::kPeerClosed;  // once past kOpen
+    bool draining = false;
+  };
+  // Why reading is held up by us rather than by the peer.
+  struct ReadPause {
+    bool for_watermark = false;
+    bool for_budget = false;
+    bool any() const { return for_watermark || for_budget; }
+  };
+  // What the socket is known to hold, and how much of the input goes straight to the output.
+  struct InputState {
+    bool readable_pending = true;  // bytes (or the FIN) may be waiting: no edge will announce them
+    bool peer_fin_signalled = false;
+    bool peer_shut_down = false;   // the FIN was read
+    uint64_t forward_remaining = 0;
+  };
+  // The times the deadlines run from; which deadline runs when is EvaluateDeadlines' business.
+  struct DeadlineClock {
+    int64_t last_activity_ns = 0;
+    int64_t request_started_ns = 0;
+    int64_t last_write_progress_ns = 0;
+    int64_t linger_until_ns = 0;
+    bool request_in_progress = false;
+  };
+  // Requests read but not yet fully answered, for the request_duration histogram.
+  struct RequestTiming {
+    uint64_t completed = 0;
+    uint64_t awaiting_flush = 0;
+    int64_t awaiting_flush_since_ns = 0;
+  };
+  struct DeadlineCheck {
+    int64_t next_ns = INT64_MAX;             // the earliest running deadline
+    std::optional<CloseReason> expired;      // the close an expired deadline means, if any
+  };
+  // Where one read puts the bytes: the first `to_output` go to the output queue (forwarding), the
+  // rest to `rest` (the read scratch space or the input buffer's free space).
+  struct ReadPlan {
+    size_t to_output = 0;
+    char* rest = nullptr;
+    size_t rest_bytes = 0;
+    bool rest_in_input = false;
+    // A read that returns fewer bytes than planned shows the socket drained.
+    bool short_read_drains = false;
+  };
+
+  // SessionContext (see core/session.h for the contract).
+  void Send(std::string_view bytes) override;
+  void ForwardInput(uint64_t bytes) override;
+  void CountRequests(uint64_t n) override;
+  void CloseAfterFlush(CloseReason reason) override;
+  int64_t now_ns() const override { return owner_.loop().now_ns(); }
+  int64_t wall_seconds() const override { return owner_.loop().wall_seconds(); }
+  std::string PeerName() const override;
+
   void HandleEvents(uint32_t events) override;
   void HandleReady() override;
   void OnExpire() override;
 
   void ReadUntilBlockedOrBudget();
-  // Bytes read; 0 when reading should stop (EAGAIN, EOF, error, closed).
-  size_t ReadOnce(size_t max_bytes);
+  ReadResult ReadOnce(size_t max_bytes);
+  ReadPlan PlanRead(size_t max_bytes);
+  long Receive(const ReadPlan& plan, size_t* rest_received);
+  void AccountRead(const ReadPlan& plan, size_t received, size_t rest_received);
+  ReadResult ReadFailed(long result);
   void Deliver(std::string_view data, bool data_is_in_input_buffer);
-  void NoteShortRead(size_t got, size_t wanted);
   void HandlePeerShutdown();
   void DiscardInput();
   void FinishFlushing();
@@ -141,11 +198,10 @@ class Connection final : private IoHandler,
   void UpdateWriteInterest(bool want_writable);
   void CheckWatermarks();
   void RestartReadDeadlineAfterPause();
-  // Bytes this connection may read now under the worker budget rule (0: blocked).
-  uint64_t WorkerBudgetRoom(const ConnectionSettings& settings, uint64_t worker_queued) const;
   void MaybeFinishDrain();
-  void ArmDeadlineNoLaterThan(int64_t deadline_ns);
-  int64_t NextDeadline() const;
+  // The one statement of the deadline rules, used both to arm the timer and when it fires.
+  DeadlineCheck EvaluateDeadlines(int64_t now) const;
+  void ArmDeadline();
 
   ConnectionOwner& owner_;
   ScopedFd fd_;
@@ -153,24 +209,12 @@ class Connection final : private IoHandler,
   std::unique_ptr<Session> session_;
   Buffer input_;
   OutputQueue output_;
-  State state_ = State::kOpen;
-  CloseReason pending_close_reason_ = CloseReason::kPeerClosed;
-  uint64_t forward_remaining_ = 0;
-  int64_t last_activity_ns_ = 0;
-  int64_t request_started_ns_ = 0;
-  int64_t last_write_progress_ns_ = 0;
-  int64_t linger_deadline_ns_ = 0;
-  int64_t awaiting_flush_since_ns_ = 0;
-  uint64_t requests_awaiting_flush_ = 0;
-  uint64_t requests_completed_ = 0;
-  bool request_in_progress_ = false;
-  bool readable_pending_ = true;
+  Closing closing_;
+  ReadPause pause_;
+  InputState input_state_;
+  DeadlineClock clock_;
+  RequestTiming timing_;
   bool write_interest_ = false;
-  bool paused_for_watermark_ = false;
-  bool paused_for_budget_ = false;
-  bool peer_shut_down_ = false;
-  bool peer_fin_signalled_ = false;
-  bool draining_ = false;
 };
 
 }  // namespace shoal::core

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 
@@ -29,8 +30,9 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(const Options& opti
   if (!epoll_fd.valid()) return ErrnoStatus(errno, "epoll_create1");
   ScopedFd wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake_fd.valid()) return ErrnoStatus(errno, "eventfd");
+  int64_t now_ns = options.clock ? options.clock() : MonotonicNowNs();
   std::unique_ptr<EventLoop> loop(
-      new EventLoop(std::move(epoll_fd), std::move(wake_fd), options, MonotonicNowNs()));
+      new EventLoop(std::move(epoll_fd), std::move(wake_fd), options, now_ns));
   if (auto status = loop->Add(loop->wake_fd_.get(), EPOLLIN | EPOLLET, loop.get()); !status.ok()) {
     return status;
   }
@@ -52,7 +54,7 @@ EventLoop::~EventLoop() = default;
 
 void EventLoop::Run() {
   owner_.store(std::this_thread::get_id());
-  while (!quit_.load(std::memory_order_acquire)) RunOneTurn();
+  while (!quit_.load(std::memory_order_acquire)) RunOneTurn(/*may_wait=*/true);
   RunPostedTasks();
 }
 
@@ -66,7 +68,7 @@ void EventLoop::Quit() {
 
 void EventLoop::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    absl::MutexLock lock(&tasks_mutex_);
     tasks_.push_back(std::move(task));
   }
   tasks_pending_.store(true, std::memory_order_release);
@@ -91,17 +93,23 @@ absl::Status EventLoop::Add(int fd, uint32_t events, IoHandler* handler) {
 }
 
 absl::Status EventLoop::Modify(int fd, uint32_t events, IoHandler* handler) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*this);
   return Control(EPOLL_CTL_MOD, fd, events, handler);
 }
 
 void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::QueueReady(ReadyHandler* handler) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*this);
   if (!handler->linked()) ready_.PushBack(handler);
 }
 
+int64_t EventLoop::ReadClock() const {
+  return options_.clock ? options_.clock() : MonotonicNowNs();
+}
+
 int64_t EventLoop::RefreshNow() {
-  now_ns_ = MonotonicNowNs();
+  now_ns_ = ReadClock();
   wall_seconds_ = WallSeconds();
   return now_ns_;
 }
@@ -114,8 +122,9 @@ int EventLoop::ComputeTimeoutMs() {
   return static_cast<int>(std::min<int64_t>(delay_ms, 60'000));
 }
 
-void EventLoop::RunOneTurn() {
-  int timeout_ms = ComputeTimeoutMs();
+void EventLoop::RunOneTurn(bool may_wait) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*this);
+  int timeout_ms = may_wait ? ComputeTimeoutMs() : 0;
   int count = epoll_wait(epoll_fd_.get(), events_.data(), static_cast<int>(events_.size()),
                          timeout_ms);
   int64_t turn_start = RefreshNow();
@@ -142,7 +151,7 @@ void EventLoop::RunReadyList() {
 void EventLoop::RunPostedTasks() {
   if (!tasks_pending_.load(std::memory_order_acquire)) return;
   {
-    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    absl::MutexLock lock(&tasks_mutex_);
     running_tasks_.swap(tasks_);
     tasks_pending_.store(false, std::memory_order_release);
   }

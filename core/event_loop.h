@@ -4,7 +4,8 @@
 //
 // Threading: an EventLoop is run by exactly one thread (the one that calls Run). Post, Quit and
 // InLoopThread may be called from any thread; everything else only from the loop thread (or
-// before Run starts). One loop turn is: wait (timeout from the ready list, posted tasks and the
+// before Run starts; until then the creating thread counts as the loop thread). Loop-only entry
+// points assert it in checked builds (core/thread_check.h). One loop turn is: wait (timeout from the ready list, posted tasks and the
 // timer wheel), update the clock, dispatch I/O events, run the ready list, run posted tasks,
 // advance the timer wheel, then the turn-end hook.
 #ifndef SHOAL_CORE_EVENT_LOOP_H_
@@ -16,13 +17,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/intrusive_list.h"
 #include "core/socket.h"
+#include "core/thread_check.h"
 #include "core/timer_wheel.h"
 
 namespace shoal::core {
@@ -61,6 +64,9 @@ class EventLoop : private IoHandler {
   struct Options {
     int64_t tick_ns = 10'000'000;
     int max_events_per_wait = 256;
+    // The monotonic clock in nanoseconds, read once per turn; empty means MonotonicNowNs. A seam
+    // for tests that check deadline logic without sleeping.
+    std::function<int64_t()> clock;
   };
 
   static absl::StatusOr<std::unique_ptr<EventLoop>> Create(const Options& options);
@@ -70,6 +76,8 @@ class EventLoop : private IoHandler {
 
   // Runs turns on the calling thread until Quit. Binds the loop to the calling thread.
   void Run();
+  // Runs one turn without waiting for events (loop thread only): for tests that drive the loop.
+  void PollOnce() { RunOneTurn(/*may_wait=*/false); }
   // Any thread: Run returns after the current turn.
   void Quit();
   // Any thread: runs `task` on the loop thread in a later turn, in posting order.
@@ -85,7 +93,8 @@ class EventLoop : private IoHandler {
   void QueueReady(ReadyHandler* handler);
   void CancelReady(ReadyHandler* handler) { ready_.Remove(handler); }
 
-  // Monotonic nanoseconds cached at the start of the turn, and wall-clock seconds since the epoch.
+  // Monotonic nanoseconds (Options::clock) cached at the start of the turn, and wall-clock seconds
+  // since the epoch.
   int64_t now_ns() const { return now_ns_; }
   int64_t wall_seconds() const { return wall_seconds_; }
   int64_t RefreshNow();
@@ -98,7 +107,8 @@ class EventLoop : private IoHandler {
   EventLoop(ScopedFd epoll_fd, ScopedFd wake_fd, const Options& options, int64_t now_ns);
   void HandleEvents(uint32_t events) override;  // the wake-up eventfd
   absl::Status Control(int operation, int fd, uint32_t events, IoHandler* handler);
-  void RunOneTurn();
+  int64_t ReadClock() const;
+  void RunOneTurn(bool may_wait);
   int ComputeTimeoutMs();
   void RunPostedTasks();
   void RunReadyList();
@@ -110,8 +120,8 @@ class EventLoop : private IoHandler {
   std::atomic<std::thread::id> owner_{};
   std::atomic<bool> quit_{false};
 
-  std::mutex tasks_mutex_;
-  std::vector<std::function<void()>> tasks_;
+  absl::Mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mutex_);
   std::vector<std::function<void()>> running_tasks_;
   std::atomic<bool> tasks_pending_{false};
 

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "core/thread_check.h"
+
 namespace shoal::core {
 
 bool ReserveFd::Release() {
@@ -40,6 +42,7 @@ absl::Status Listener::Start() {
 }
 
 void Listener::HandleEvents(uint32_t) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
   if (fd_.valid() && !scheduled() && !AcceptSome(options_.accept_budget)) {
     loop_.QueueReady(this);
   }
@@ -86,6 +89,7 @@ bool Listener::AcceptSome(size_t budget) {
 }
 
 void Listener::AcceptPendingAndClose() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
   if (!fd_.valid()) return;
   loop_.timers().Cancel(this);
   loop_.CancelReady(this);

@@ -1,7 +1,7 @@
 // The interface between core/ and a protocol. core/ moves bytes; a Session gives them meaning.
 // A Protocol makes one Session per connection. Sessions run on their connection's worker thread
-// only and never see a file descriptor or epoll: they talk to their Connection (Send, ForwardInput,
-// Close, CloseAfterFlush, CountRequests).
+// only and never see a file descriptor or epoll: they talk to their connection through the narrow
+// SessionContext (core/session.h).
 #ifndef SHOAL_CORE_PROTOCOL_H_
 #define SHOAL_CORE_PROTOCOL_H_
 
@@ -9,9 +9,9 @@
 #include <memory>
 #include <string_view>
 
-namespace shoal::core {
+#include "core/session.h"
 
-class Connection;
+namespace shoal::core {
 
 class Session {
  public:
@@ -21,23 +21,23 @@ class Session {
   // were consumed; the rest is presented again, with newer bytes appended, on the next call.
   virtual size_t OnData(std::string_view input) = 0;
 
-  // The bytes announced with Connection::ForwardInput have all been forwarded to the output.
+  // The bytes announced with SessionContext::ForwardInput have all been forwarded to the output.
   virtual void OnForwardComplete() {}
 
   // The peer sent FIN: no more input will arrive. Complete requests already consumed are still
   // answered; the default closes the connection once its output is flushed.
-  virtual void OnPeerShutdown();
+  virtual void OnPeerShutdown() { connection().CloseAfterFlush(CloseReason::kPeerClosed); }
 
   // True while a request (frame) has started arriving but is not complete: the read deadline runs
   // and a graceful drain waits for it.
   virtual bool RequestInProgress() const = 0;
 
  protected:
-  explicit Session(Connection& connection) : connection_(connection) {}
-  Connection& connection() const { return connection_; }
+  explicit Session(SessionContext& connection) : connection_(connection) {}
+  SessionContext& connection() const { return connection_; }
 
  private:
-  Connection& connection_;
+  SessionContext& connection_;
 };
 
 // One Protocol instance per worker and listener: it may hold per-worker state (caches, settings),
@@ -45,7 +45,7 @@ class Session {
 class Protocol {
  public:
   virtual ~Protocol() = default;
-  virtual std::unique_ptr<Session> NewSession(Connection& connection) = 0;
+  virtual std::unique_ptr<Session> NewSession(SessionContext& connection) = 0;
 };
 
 }  // namespace shoal::core

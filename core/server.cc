@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   for (size_t l = 0; l < options.listeners.size(); ++l) {
     const ServerListenerOptions& spec = options.listeners[l];
     SocketAddress address = spec.address;
-    ListenOptions listen_options{spec.backlog, spec.reuse_port};
+    ListenOptions listen_options{spec.backlog, spec.reuse_port, options.socket.receive_buffer,
+                                 options.socket.send_buffer};
     for (int w = 0; w < worker_count; ++w) {
       WorkerListener listener;
       listener.name = spec.name;
@@ -81,7 +82,7 @@ absl::Status Server::Start() {
 
 void Server::Drain(int64_t deadline_ns, std::function<void()> on_drained) {
   {
-    std::lock_guard<std::mutex> lock(drain_mutex_);
+    absl::MutexLock lock(&drain_mutex_);
     on_drained_ = std::move(on_drained);
   }
   for (auto& worker : workers_) worker->BeginDrain(deadline_ns);
@@ -91,7 +92,7 @@ void Server::OnWorkerDrained(int) {
   if (workers_drained_.fetch_add(1) + 1 != static_cast<int>(workers_.size())) return;
   std::function<void()> done;
   {
-    std::lock_guard<std::mutex> lock(drain_mutex_);
+    absl::MutexLock lock(&drain_mutex_);
     done.swap(on_drained_);
   }
   if (done) done();

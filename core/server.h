@@ -12,11 +12,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/connection.h"
 #include "core/protocol.h"
 #include "core/socket.h"
@@ -72,8 +73,8 @@ class Server {
   std::vector<SocketAddress> bound_addresses_;
   std::atomic<int64_t> open_connections_{0};
   std::atomic<int> workers_drained_{0};
-  std::mutex drain_mutex_;
-  std::function<void()> on_drained_;
+  absl::Mutex drain_mutex_;
+  std::function<void()> on_drained_ ABSL_GUARDED_BY(drain_mutex_);
   bool started_ = false;
 };
 

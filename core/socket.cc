@@ -180,6 +180,12 @@ absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOption
       return s;
     }
   }
+  if (options.receive_buffer > 0) {
+    if (auto s = SetReceiveBuffer(fd.get(), options.receive_buffer); !s.ok()) return s;
+  }
+  if (options.send_buffer > 0) {
+    if (auto s = SetSendBuffer(fd.get(), options.send_buffer); !s.ok()) return s;
+  }
   if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
     return ErrnoStatus(errno, absl::StrCat("bind ", address.ToString()));
   }

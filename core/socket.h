@@ -63,6 +63,9 @@ class SocketAddress {
 struct ListenOptions {
   int backlog = 4096;
   bool reuse_port = true;
+  // SO_RCVBUF / SO_SNDBUF set before listen(), inherited by accepted sockets (0 = kernel default).
+  int receive_buffer = 0;
+  int send_buffer = 0;
 };
 
 // A non-blocking, close-on-exec TCP listening socket bound to `address`. IPv6 wildcard sockets are

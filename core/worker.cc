@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include <algorithm>
+#include "core/thread_check.h"
 
 namespace shoal::core {
 
@@ -102,6 +102,7 @@ void Worker::UpdateSettings(const ConnectionSettings& settings) {
 }
 
 void Worker::DrainOnLoop(int64_t deadline_ns) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   if (draining_) return;
   draining_ = true;
   loop_->timers().Schedule(&drain_deadline_, deadline_ns);
@@ -111,6 +112,7 @@ void Worker::DrainOnLoop(int64_t deadline_ns) {
 }
 
 void Worker::ForceCloseAll() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });
   CheckDrained();
 }
@@ -123,6 +125,7 @@ void Worker::CheckDrained() {
 }
 
 void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   ListenerStats& listener_stats = *stats_.listeners[listener_index];
   listener_stats.accepted.Add();
   int64_t open = options_.open_connections == nullptr
@@ -136,8 +139,6 @@ void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
   const AcceptedSocketOptions& socket = options_.socket;
   if (socket.tcp_nodelay) (void)SetTcpNoDelay(fd.get(), true);
   if (socket.keepalive) (void)SetKeepAlive(fd.get(), true);
-  if (socket.receive_buffer > 0) (void)SetReceiveBuffer(fd.get(), socket.receive_buffer);
-  if (socket.send_buffer > 0) (void)SetSendBuffer(fd.get(), socket.send_buffer);
 
   auto* connection = new Connection(*this, std::move(fd), listener_stats);
   connections_.PushBack(connection);
@@ -150,10 +151,10 @@ void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
 }
 
 void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   connections_.Remove(connection);
   closed_.push_back(connection);
-  auto blocked = std::find(budget_blocked_.begin(), budget_blocked_.end(), connection);
-  if (blocked != budget_blocked_.end()) budget_blocked_.erase(blocked);
+  budget_blocked_.Remove(connection);
   if (options_.open_connections != nullptr) {
     options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
   }
@@ -162,23 +163,19 @@ void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
 }
 
 void Worker::OnBudgetBlocked(Connection* connection) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   stats_.backpressure_pauses.Add();
-  budget_blocked_.push_back(connection);
+  budget_blocked_.Add(connection);
 }
 
 void Worker::ResumeBudgetBlocked() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   if (budget_blocked_.empty()) return;
-  uint64_t queued = chunk_pool_.queued_bytes();
-  size_t kept = 0;
-  for (Connection* connection : budget_blocked_) {
-    if (connection->BlockedByWorkerBudget(options_.settings, queued)) {
-      budget_blocked_[kept++] = connection;
-    } else {
-      stats_.backpressure_resumes.Add();
-      connection->ResumeAfterBudget();
-    }
-  }
-  budget_blocked_.resize(kept);
+  budget_blocked_.ResumeUnblocked(BudgetLimits(options_.settings), chunk_pool_.queued_bytes(),
+                                  [this](Connection* connection) {
+                                    stats_.backpressure_resumes.Add();
+                                    connection->ResumeAfterBudget();
+                                  });
 }
 
 void Worker::DestroyClosed() {

@@ -23,9 +23,13 @@
 #include "core/output_queue.h"
 #include "core/protocol.h"
 #include "core/stats.h"
+#include "core/worker_budget.h"
 
 namespace shoal::core {
 
+// Socket options for connections. tcp_nodelay and keepalive are set on each accepted socket; the
+// buffer sizes are set on the listening socket before listen() (tcp(7): that is where they take
+// effect, and accepted sockets inherit them), by Server.
 struct AcceptedSocketOptions {
   bool tcp_nodelay = true;
   bool keepalive = true;
@@ -118,7 +122,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   ReserveFd reserve_fd_;
   IntrusiveList<Connection, ConnectionListTag> connections_;
   std::vector<Connection*> closed_;
-  std::vector<Connection*> budget_blocked_;
+  BudgetBlockedList<Connection> budget_blocked_;
   DrainDeadline drain_deadline_{*this};
   bool draining_ = false;
   bool drained_reported_ = false;

@@ -8,7 +8,7 @@ namespace {
 
 class EchoSession final : public core::Session {
  public:
-  EchoSession(core::Connection& connection, const EchoProtocol& protocol)
+  EchoSession(core::SessionContext& connection, const EchoProtocol& protocol)
       : Session(connection), protocol_(protocol) {}
 
   size_t OnData(std::string_view input) override {
@@ -52,7 +52,7 @@ class EchoSession final : public core::Session {
 
 }  // namespace
 
-std::unique_ptr<core::Session> EchoProtocol::NewSession(core::Connection& connection) {
+std::unique_ptr<core::Session> EchoProtocol::NewSession(core::SessionContext& connection) {
   return std::make_unique<EchoSession>(connection, *this);
 }
 

@@ -13,7 +13,6 @@
 #include <memory>
 #include <string_view>
 
-#include "core/connection.h"
 #include "core/protocol.h"
 #include "server/protocols/echo_decoder.h"
 
@@ -22,7 +21,7 @@ namespace shoal::server {
 struct EchoSettings {
   uint64_t max_frame_bytes = 1 << 20;
   // true (the default): the rest of a partly arrived frame is forwarded socket -> output queue
-  // (Connection::ForwardInput). false: only complete frames are echoed; a partial frame stays in
+  // (SessionContext::ForwardInput). false: only complete frames are echoed; a partial frame stays in
   // the connection's input buffer until it is complete, then is copied to the output (the
   // pre-zero-copy behaviour, kept for tools/bench/zero_copy).
   bool forward_partial_payloads = true;
@@ -31,7 +30,7 @@ struct EchoSettings {
 class EchoProtocol final : public core::Protocol {
  public:
   explicit EchoProtocol(const EchoSettings& settings) : settings_(settings) {}
-  std::unique_ptr<core::Session> NewSession(core::Connection& connection) override;
+  std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
   // Worker thread only (SIGHUP is posted to the worker).
   void set_settings(const EchoSettings& settings) { settings_ = settings; }
   const EchoSettings& settings() const { return settings_; }

@@ -200,7 +200,7 @@ namespace {
 
 class RespSession final : public core::Session {
  public:
-  RespSession(core::Connection& connection, RespProtocol& protocol)
+  RespSession(core::SessionContext& connection, RespProtocol& protocol)
       : Session(connection), protocol_(protocol) {}
 
   size_t OnData(std::string_view input) override {
@@ -249,7 +249,7 @@ class RespSession final : public core::Session {
 
 }  // namespace
 
-std::unique_ptr<core::Session> RespProtocol::NewSession(core::Connection& connection) {
+std::unique_ptr<core::Session> RespProtocol::NewSession(core::SessionContext& connection) {
   return std::make_unique<RespSession>(connection, *this);
 }
 

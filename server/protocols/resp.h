@@ -15,7 +15,6 @@
 #include <string>
 #include <string_view>
 
-#include "core/connection.h"
 #include "core/protocol.h"
 
 namespace shoal::server {
@@ -52,7 +51,7 @@ bool AppendRespReply(const RespCommand& command, std::string& out);
 class RespProtocol final : public core::Protocol {
  public:
   explicit RespProtocol(const RespSettings& settings) : settings_(settings) {}
-  std::unique_ptr<core::Session> NewSession(core::Connection& connection) override;
+  std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
   void set_settings(const RespSettings& settings) { settings_ = settings; }
   const RespSettings& settings() const { return settings_; }
   std::string& reply_scratch() { return reply_scratch_; }

@@ -143,5 +143,30 @@ TEST(EventLoopTest, IdleLoopDoesNotSpin) {
   EXPECT_LE(turns, 3) << "an idle loop with no timers must block in epoll_wait";
 }
 
+TEST(EventLoopTest, TheInjectedClockIsTheLoopsNow) {
+  int64_t now = 5'000'000'000;
+  EventLoop::Options options;
+  options.clock = [&now] { return now; };
+  auto loop = EventLoop::Create(options);
+  ASSERT_TRUE(loop.ok());
+  EXPECT_EQ((*loop)->now_ns(), now);
+  now += 123;
+  (*loop)->PollOnce();
+  EXPECT_EQ((*loop)->now_ns(), now);
+}
+
+TEST(EventLoopDeathTest, LoopOnlyCallsFromAnotherThreadAbortInCheckedBuilds) {
+  if (!SHOAL_THREAD_CHECKS_ENABLED) GTEST_SKIP() << "thread checks are compiled out in opt builds";
+  auto loop = EventLoop::Create({});
+  ASSERT_TRUE(loop.ok());
+  EventLoop& l = **loop;
+  EXPECT_DEATH(
+      {
+        std::thread other([&l] { l.PollOnce(); });
+        other.join();
+      },
+      "off its event loop's thread");
+}
+
 }  // namespace
 }  // namespace shoal::core

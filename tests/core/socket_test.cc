@@ -80,5 +80,32 @@ TEST(ErrnoStatusTest, NamesTheCallAndTheError) {
   EXPECT_EQ(ErrnoStatus(EMFILE, "accept").code(), absl::StatusCode::kResourceExhausted);
 }
 
+int IntOption(int fd, int name) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  getsockopt(fd, SOL_SOCKET, name, &value, &length);
+  return value;
+}
+
+TEST(ListenTest, BufferSizesGoOnTheListeningSocketAndAcceptedSocketsInheritThem) {
+  ListenOptions options;
+  options.receive_buffer = 96 << 10;
+  options.send_buffer = 48 << 10;
+  auto listener = Listen(*SocketAddress::Parse("127.0.0.1:0"), options);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  // Linux reports twice the requested size (the bookkeeping overhead it adds).
+  EXPECT_EQ(IntOption(listener->get(), SO_RCVBUF), 2 * options.receive_buffer);
+  EXPECT_EQ(IntOption(listener->get(), SO_SNDBUF), 2 * options.send_buffer);
+
+  auto address = LocalAddress(listener->get());
+  ASSERT_TRUE(address.ok());
+  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(connect(client.get(), address->sockaddr_ptr(), address->length()), 0);
+  ScopedFd accepted(accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(accepted.valid());
+  EXPECT_EQ(IntOption(accepted.get(), SO_RCVBUF), 2 * options.receive_buffer);
+  EXPECT_EQ(IntOption(accepted.get(), SO_SNDBUF), 2 * options.send_buffer);
+}
+
 }  // namespace
 }  // namespace shoal::core

@@ -8,7 +8,7 @@ namespace {
 
 class HttpSession final : public core::Session {
  public:
-  HttpSession(core::Connection& connection, HttpProtocol& protocol)
+  HttpSession(core::SessionContext& connection, HttpProtocol& protocol)
       : Session(connection), protocol_(protocol), parser_(protocol.limits()) {}
 
   size_t OnData(std::string_view input) override {
@@ -136,7 +136,7 @@ std::string_view HttpProtocol::FormatHead(const ResponseHead& head, int64_t unix
   return cached.bytes;
 }
 
-std::unique_ptr<core::Session> HttpProtocol::NewSession(core::Connection& connection) {
+std::unique_ptr<core::Session> HttpProtocol::NewSession(core::SessionContext& connection) {
   return std::make_unique<HttpSession>(connection, *this);
 }
 

@@ -15,7 +15,6 @@
 #include <memory>
 #include <string>
 
-#include "core/connection.h"
 #include "core/protocol.h"
 #include "server/protocols/http/date_cache.h"
 #include "server/protocols/http/request_parser.h"
@@ -28,7 +27,7 @@ class HttpProtocol final : public core::Protocol {
  public:
   HttpProtocol(const Limits& limits, std::shared_ptr<const Router> router)
       : limits_(limits), router_(std::move(router)) {}
-  std::unique_ptr<core::Session> NewSession(core::Connection& connection) override;
+  std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
 
   // Worker thread only. New limits apply to requests parsed from then on.
   void set_limits(const Limits& limits) { limits_ = limits; }

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <string_view>
 
-#include "core/connection.h"
 #include "core/protocol.h"
 #include "server/protocols/echo.h"
 #include "server/protocols/http/http_protocol.h"
@@ -24,7 +23,7 @@ uint32_t FrameLength(std::string_view header) {
 // Echo with one deliberate fault per connection.
 class FaultySession final : public core::Session {
  public:
-  FaultySession(core::Connection& connection, Fault fault, uint64_t fault_frame,
+  FaultySession(core::SessionContext& connection, Fault fault, uint64_t fault_frame,
                 std::atomic<uint64_t>& frames)
       : Session(connection), fault_(fault), fault_frame_(fault_frame), frames_(frames) {}
 
@@ -71,7 +70,7 @@ class FaultyProtocol final : public core::Protocol {
                  std::shared_ptr<std::atomic<uint64_t>> sessions)
       : fault_(fault), fault_frame_(fault_frame), frames_(std::move(frames)),
         sessions_(std::move(sessions)) {}
-  std::unique_ptr<core::Session> NewSession(core::Connection& connection) override {
+  std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override {
     sessions_->fetch_add(1);
     return std::make_unique<FaultySession>(connection, fault_, fault_frame_, *frames_);
   }

@@ -14,9 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "tests/e2e/process.h"
-#include "tests/metrics/exposition.h"
-#include "tests/metrics/http_get.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/exposition.h"
+#include "tests/support/http_client.h"
+#include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
@@ -39,13 +41,13 @@ struct Ports {
   int admin = -1;
 };
 
-Ports WaitForPorts(ChildProcess& server) {
+Ports WaitForPorts(Subprocess& server) {
   Ports ports;
-  auto listening = server.WaitForStderrLine("listening:", kStartMs);
-  EXPECT_TRUE(listening.has_value()) << server.stderr_text();
+  auto listening = server.WaitForStderrLine("listening:", milliseconds(kStartMs));
+  EXPECT_TRUE(listening.has_value()) << server.err();
   if (listening) ports.echo = PortFromListeningLine(*listening);
-  auto admin = server.WaitForStderrLine("admin: listening on", kStartMs);
-  EXPECT_TRUE(admin.has_value()) << server.stderr_text();
+  auto admin = server.WaitForStderrLine("admin: listening on", milliseconds(kStartMs));
+  EXPECT_TRUE(admin.has_value()) << server.err();
   if (admin) ports.admin = PortFromListeningLine(*admin);
   return ports;
 }
@@ -73,7 +75,7 @@ Exposition Scrape(int admin_port, std::string* raw = nullptr) {
 }
 
 int Status(int admin_port, const std::string& path) {
-  auto response = HttpGet(admin_port, path, 5000);
+  auto response = HttpGet(admin_port, path, milliseconds(5000));
   return response ? response->status : -1;
 }
 
@@ -84,16 +86,16 @@ std::string Payload(size_t size, int seed) {
 }
 
 TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
-  const std::string promtool = FindExecutable("promtool");
+  const std::string promtool = FindOnPath("promtool").value_or("");
   ASSERT_FALSE(promtool.empty())
       << "promtool not found in PATH: install Debian's 'prometheus' package "
          "(bash tools/install-deps.sh)";
-  CommandResult version = RunCommand({ShoalBinaryPath(), "--version"}, "");
+  CommandResult version = RunCommand({ShoalBinaryPath(), "--version"}, seconds(60));
   ASSERT_EQ(version.exit_code, 0);
-  ASSERT_EQ(version.output.rfind("shoal ", 0), 0u) << version.output;
-  const std::string version_label = version.output.substr(6, version.output.find('\n') - 6);
+  ASSERT_EQ(version.out.rfind("shoal ", 0), 0u) << version.out;
+  const std::string version_label = version.out.substr(6, version.out.find('\n') - 6);
 
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + WriteTempFile("metrics.yaml", Config())});
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", Config())});
   Ports ports = WaitForPorts(server);
   ASSERT_GT(ports.echo, 0);
   ASSERT_GT(ports.admin, 0);
@@ -106,15 +108,16 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   uint64_t bytes = 0;
   uint64_t frames = 0;
   for (int c = 0; c < kConnections; ++c) {
-    int fd = ConnectTo(ports.echo);
+    auto connected = Connect(static_cast<uint16_t>(ports.echo));
+  int fd = connected.ok() ? connected->release() : -1;
     ASSERT_GE(fd, 0);
     fds.push_back(fd);
     std::string out;
     for (size_t f = 0; f < sizes.size(); ++f) {
       out += EncodeFrame(Payload(sizes[f], c * 10 + static_cast<int>(f)));
     }
-    ASSERT_TRUE(WriteAll(fd, out));
-    ASSERT_EQ(ReadUpTo(fd, out.size(), 10000), out) << "connection " << c;
+    ASSERT_TRUE(SendAll(fd, out, seconds(10)).ok());
+    ASSERT_EQ(ReadUpTo(fd, out.size(), milliseconds(10000)), out) << "connection " << c;
     bytes += out.size();
     frames += sizes.size();
   }
@@ -133,12 +136,12 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
       10000);
   ASSERT_TRUE(settled) << text;
 
-  CommandResult check = RunCommand({promtool, "check", "metrics"}, text);
-  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << text;
+  CommandResult check = RunCommand({promtool, "check", "metrics"}, seconds(60), text);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << text;
 
   auto response = HttpGet(ports.admin, "/metrics");
   ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response->Header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
 
   EXPECT_EQ(e.Sum("shoal_connections_accepted_total"), kConnections);
   EXPECT_EQ(e.Sum("shoal_connections_closed_total", {{"reason", "peer_closed"}}),
@@ -181,12 +184,11 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
 
   for (int c = kClosedByClient; c < kConnections; ++c) close(fds[static_cast<size_t>(c)]);
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
-  ChildProcess server(ShoalBinaryPath(),
-                      {"--config=" + WriteTempFile("drain.yaml", Config("timeouts:\n"
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("drain.yaml", Config("timeouts:\n"
                                                                         "  read: 30s\n"
                                                                         "  drain: 30s\n"))});
   Ports ports = WaitForPorts(server);
@@ -196,9 +198,10 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
 
   // Hold a frame mid-way: its header and 3 of its 10 payload bytes.
   const std::string frame = EncodeFrame("0123456789");
-  int fd = ConnectTo(ports.echo);
+  auto connected = Connect(static_cast<uint16_t>(ports.echo));
+  int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(WriteAll(fd, frame.substr(0, 7)));
+  ASSERT_TRUE(SendAll(fd, frame.substr(0, 7), seconds(10)).ok());
   // The server must have read them (a connection with nothing read yet is idle and would be
   // closed by the drain at once).
   ASSERT_TRUE(WaitUntil(
@@ -206,25 +209,25 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
 
   server.Signal(SIGTERM);
   ASSERT_TRUE(WaitUntil([&] { return Status(ports.admin, "/readyz") == 503; }, 10000))
-      << server.stderr_text();
+      << server.err();
   EXPECT_EQ(Status(ports.admin, "/healthz"), 200);
   Exposition during = Scrape(ports.admin);
   EXPECT_EQ(during.Sum("shoal_connections_active"), 1.0);
   EXPECT_EQ(during.Sum("shoal_requests_total"), 0.0);
 
   // The rest of the frame: its echo still comes back whole.
-  ASSERT_TRUE(WriteAll(fd, frame.substr(7)));
-  EXPECT_EQ(ReadUpTo(fd, frame.size(), 10000), frame);
+  ASSERT_TRUE(SendAll(fd, frame.substr(7), seconds(10)).ok());
+  EXPECT_EQ(ReadUpTo(fd, frame.size(), milliseconds(10000)), frame);
   // Then the drained server closes the connection and exits 0.
-  EXPECT_EQ(ReadUpTo(fd, 1, 10000), "");
+  EXPECT_EQ(ReadUpTo(fd, 1, milliseconds(10000)), "");
   close(fd);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
   EXPECT_EQ(Status(ports.admin, "/healthz"), -1);  // the admin endpoint is gone too
 }
 
 TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
   const std::string path = WriteTempFile("reload.yaml", Config("timeouts:\n  idle: 45s\n"));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
   Ports ports = WaitForPorts(server);
   ASSERT_GT(ports.admin, 0);
   auto config = HttpGet(ports.admin, "/config");
@@ -246,7 +249,7 @@ TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
       << body;
 
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
@@ -260,9 +263,8 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
   getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
   const int port = ntohs(address.sin_port);
 
-  ChildProcess server(
-      ShoalBinaryPath(),
-      {"--config=" + WriteTempFile("busy.yaml",
+  Subprocess server({
+      ShoalBinaryPath(), "--config=" + WriteTempFile("busy.yaml",
                                    "workers: 1\n"
                                    "listeners:\n"
                                    "  - name: echo\n"
@@ -270,9 +272,9 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
                                    "admin:\n"
                                    "  address: 127.0.0.1:" +
                                        std::to_string(port) + "\n")});
-  EXPECT_EQ(server.WaitForExit(15000), 2) << server.stderr_text();
-  EXPECT_NE(server.stderr_text().find("admin endpoint"), std::string::npos)
-      << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 2) << server.err();
+  EXPECT_NE(server.err().find("admin endpoint"), std::string::npos)
+      << server.err();
   close(blocker);
 }
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "tests/e2e/process.h"
+#include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
@@ -31,9 +31,9 @@ TEST(RespE2eTest, RedisClientsTalkToShoal) {
                                    "    protocol: resp\n"
                                    "admin:\n"
                                    "  address: 127.0.0.1:0\n");
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
-  auto line = server.WaitForStderrLine("listening:", 20000);
-  ASSERT_TRUE(line.has_value()) << server.stderr_text();
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  auto line = server.WaitForStderrLine("listening:", milliseconds(20000));
+  ASSERT_TRUE(line.has_value()) << server.err();
   std::string port = std::to_string(PortFromListeningLine(*line));
 
   std::string out;
@@ -58,7 +58,7 @@ TEST(RespE2eTest, RedisClientsTalkToShoal) {
     EXPECT_NE(out.find("requests per second"), std::string::npos) << out;
   }
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 }  // namespace

@@ -7,9 +7,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr int64_t kLimit = 100;
@@ -99,4 +104,4 @@ TEST(ConnectionFlood, ExcessClosedAtAcceptAsOverloadExistingKeepWorkingAndCountR
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -15,9 +15,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -134,7 +140,7 @@ class FdTableFiller {
 // Echoes one small frame on `fd`.
 void ExpectEcho(int fd, const std::string& payload, Deadline deadline, const std::string& what) {
   std::string frame = EncodeFrame(payload);
-  absl::Status written = WriteAll(fd, frame, deadline);
+  absl::Status written = SendAll(fd, frame, deadline);
   ASSERT_TRUE(written.ok()) << what << ": " << written;
   auto echoed = ReadExactly(fd, frame.size(), deadline);
   ASSERT_TRUE(echoed.ok()) << what << ": " << echoed.status();
@@ -259,4 +265,4 @@ TEST(AcceptIntegration, EmfileIsCountedDoesNotSpinAndRecovers) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

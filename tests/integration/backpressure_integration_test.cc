@@ -6,9 +6,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr auto kTestDeadline = std::chrono::seconds(40);
@@ -202,4 +207,4 @@ TEST(BackpressureIntegration, WorkerBudgetCapsOutputAndLightClientsProceed) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -6,9 +6,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr auto kStallTimeout = std::chrono::seconds(5);
@@ -129,4 +134,4 @@ TEST(BackpressureScale, TwoHundredNonReadersDoNotStopFiftyReaders) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

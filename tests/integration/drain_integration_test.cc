@@ -8,9 +8,14 @@
 
 #include "core/event_loop.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -182,4 +187,4 @@ TEST(DrainIntegration, DrainEndsAtTheBoundaryOfTheFrameInFlight) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

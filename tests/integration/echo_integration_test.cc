@@ -7,9 +7,16 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -150,14 +157,14 @@ TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
 
   // The bad connection works until it sends the oversize length.
   std::string frame = EncodeFrame("hello");
-  ASSERT_TRUE(WriteAll(bad_fd, frame, deadline).ok());
+  ASSERT_TRUE(SendAll(bad_fd, frame, deadline).ok());
   auto echoed = ReadExactly(bad_fd, frame.size(), deadline);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, frame);
   uint64_t closed_before = s.closed_total();
 
   std::string oversize = EncodeFrameHeader(static_cast<uint32_t>(kMax + 1)) + std::string(100, 'x');
-  ASSERT_TRUE(WriteAll(bad_fd, oversize, deadline).ok());
+  ASSERT_TRUE(SendAll(bad_fd, oversize, deadline).ok());
   EndKind end = WaitForEnd(bad_fd, deadline);
   EXPECT_TRUE(end == EndKind::kEof || end == EndKind::kReset) << EndKindName(end);
   // Having seen the end, the client closes too (the server may linger for our FIN before it
@@ -194,7 +201,7 @@ TEST(EchoIntegration, HalfCloseSmallFramesEchoedThenEof) {
   FrameStream stream(4, {0, 1, 7, 300, 4096, 0, 12});
   std::string bytes(stream.size(), '\0');
   stream.Fill(0, bytes.data(), bytes.size());
-  ASSERT_TRUE(WriteAll(fd->get(), bytes, deadline).ok());
+  ASSERT_TRUE(SendAll(fd->get(), bytes, deadline).ok());
   ASSERT_EQ(shutdown(fd->get(), SHUT_WR), 0);
 
   auto echoed = ReadExactly(fd->get(), bytes.size(), deadline);
@@ -256,4 +263,4 @@ TEST(EchoIntegration, HalfCloseWithOutputQueuedEchoesEverythingThenEof) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -5,9 +5,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -87,4 +91,4 @@ TEST(TimeoutsIntegration, ReadTimeoutDoesNotRunWhileTheServerPausedReading) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

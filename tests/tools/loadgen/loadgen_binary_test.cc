@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "tests/tools/loadgen/mini_json.h"
-#include "tests/tools/loadgen/test_servers.h"
+#include "tests/support/test_server.h"
+#include "tests/tools/loadgen/faulty_echo.h"
 
 namespace shoal::loadgen {
 namespace {
@@ -49,11 +50,11 @@ std::string ReadFile(const std::string& path) {
 }
 
 TEST(LoadgenBinaryTest, RunsWritesJsonAndHgrmAndExitsByVerification) {
-  auto server = testing::TestServer::Start(testing::Kind::kShoalEcho);
+  auto server = testing::TestServer::Start();
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string dir = std::getenv("TEST_TMPDIR");
   std::string out;
-  int status = RunLoadgen({"--target=" + (*server)->address(), "--protocol=echo",
+  int status = RunLoadgen({"--target=" + (*server)->address_text(), "--protocol=echo",
                            "--connections=2", "--threads=1", "--requests=300", "--size=1KiB",
                            "--pipeline=2", "--verify", "--json=" + dir + "/r.json",
                            "--hgrm=" + dir + "/r.hgrm"},
@@ -68,17 +69,19 @@ TEST(LoadgenBinaryTest, RunsWritesJsonAndHgrmAndExitsByVerification) {
   EXPECT_EQ(hgrm.rfind("       Value     Percentile TotalCount 1/(1-Percentile)", 0), 0u);
   EXPECT_NE(hgrm.find("Total count    =          300]"), std::string::npos) << hgrm;
 
-  auto faulty = testing::TestServer::Start(testing::Kind::kFaultyEcho, 1,
-                                           testing::Fault::kCorruptByte);
+  testing::FaultyEcho faulty_echo(testing::Fault::kCorruptByte);
+  testing::TestServerOptions faulty_options;
+  faulty_options.factory = faulty_echo.factory();
+  auto faulty = testing::TestServer::Start(faulty_options);
   ASSERT_TRUE(faulty.ok());
-  status = RunLoadgen({"--target=" + (*faulty)->address(), "--connections=1", "--requests=50",
+  status = RunLoadgen({"--target=" + (*faulty)->address_text(), "--connections=1", "--requests=50",
                        "--verify"},
                       &out);
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("mismatch 1"), std::string::npos) << out;
 
   EXPECT_EQ(RunLoadgen({"--protocol=smtp"}, &out), 2);
-  EXPECT_EQ(RunLoadgen({"--target=" + (*server)->address(), "--connections=0"}, &out), 2);
+  EXPECT_EQ(RunLoadgen({"--target=" + (*server)->address_text(), "--connections=0"}, &out), 2);
 }
 
 }  // namespace

@@ -15,52 +15,17 @@
 #include <vector>
 
 #include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
 #include "tests/support/echo_wire.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
 
 constexpr int kStartMs = 20000;
-
-std::string Config(const std::string& extra = "") {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n" +
-         extra;
-}
-
-struct Ports {
-  int echo = -1;
-  int admin = -1;
-};
-
-Ports WaitForPorts(Subprocess& server) {
-  Ports ports;
-  auto listening = server.WaitForStderrLine("listening:", milliseconds(kStartMs));
-  EXPECT_TRUE(listening.has_value()) << server.err();
-  if (listening) ports.echo = PortFromListeningLine(*listening);
-  auto admin = server.WaitForStderrLine("admin: listening on", milliseconds(kStartMs));
-  EXPECT_TRUE(admin.has_value()) << server.err();
-  if (admin) ports.admin = PortFromListeningLine(*admin);
-  return ports;
-}
-
-// Polls `condition` every 20 ms until it holds or `timeout_ms` passes.
-bool WaitUntil(const std::function<bool()>& condition, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
 
 // One /metrics scrape, parsed; the raw text in `raw` when given.
 Exposition Scrape(int admin_port, std::string* raw = nullptr) {
@@ -95,9 +60,9 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   ASSERT_EQ(version.out.rfind("shoal ", 0), 0u) << version.out;
   const std::string version_label = version.out.substr(6, version.out.find('\n') - 6);
 
-  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", Config())});
-  Ports ports = WaitForPorts(server);
-  ASSERT_GT(ports.echo, 0);
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
+  ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
 
   // 8 connections, 5 pipelined frames each (sizes 0 .. 70000), every echo checked byte for byte.
@@ -108,7 +73,7 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   uint64_t bytes = 0;
   uint64_t frames = 0;
   for (int c = 0; c < kConnections; ++c) {
-    auto connected = Connect(static_cast<uint16_t>(ports.echo));
+    auto connected = Connect(static_cast<uint16_t>(ports.listener));
   int fd = connected.ok() ? connected->release() : -1;
     ASSERT_GE(fd, 0);
     fds.push_back(fd);
@@ -126,14 +91,13 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   // The server sees the closes and finishes recording durations asynchronously: poll.
   Exposition e;
   std::string text;
-  bool settled = WaitUntil(
+  bool settled = WaitFor(
       [&] {
         e = Scrape(ports.admin, &text);
         return e.Sum("shoal_connections_closed_total") == kClosedByClient &&
                e.Sum("shoal_connections_active") == kConnections - kClosedByClient &&
                e.Sum("shoal_request_duration_seconds_count") == static_cast<double>(frames);
-      },
-      10000);
+      }, milliseconds(10000));
   ASSERT_TRUE(settled) << text;
 
   CommandResult check = RunCommand({promtool, "check", "metrics"}, seconds(60), text);
@@ -188,27 +152,27 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
 }
 
 TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
-  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("drain.yaml", Config("timeouts:\n"
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n"
                                                                         "  read: 30s\n"
                                                                         "  drain: 30s\n"))});
-  Ports ports = WaitForPorts(server);
-  ASSERT_GT(ports.echo, 0);
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
+  ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
   ASSERT_EQ(Status(ports.admin, "/readyz"), 200);
 
   // Hold a frame mid-way: its header and 3 of its 10 payload bytes.
   const std::string frame = EncodeFrame("0123456789");
-  auto connected = Connect(static_cast<uint16_t>(ports.echo));
+  auto connected = Connect(static_cast<uint16_t>(ports.listener));
   int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(SendAll(fd, frame.substr(0, 7), seconds(10)).ok());
   // The server must have read them (a connection with nothing read yet is idle and would be
   // closed by the drain at once).
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; }, 10000));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; }, milliseconds(10000)));
 
   server.Signal(SIGTERM);
-  ASSERT_TRUE(WaitUntil([&] { return Status(ports.admin, "/readyz") == 503; }, 10000))
+  ASSERT_TRUE(WaitFor([&] { return Status(ports.admin, "/readyz") == 503; }, milliseconds(10000)))
       << server.err();
   EXPECT_EQ(Status(ports.admin, "/healthz"), 200);
   Exposition during = Scrape(ports.admin);
@@ -226,9 +190,9 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
 }
 
 TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
-  const std::string path = WriteTempFile("reload.yaml", Config("timeouts:\n  idle: 45s\n"));
+  const std::string path = WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 45s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + path});
-  Ports ports = WaitForPorts(server);
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
   ASSERT_GT(ports.admin, 0);
   auto config = HttpGet(ports.admin, "/config");
   ASSERT_TRUE(config.has_value());
@@ -236,16 +200,15 @@ TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
   EXPECT_NE(config->body.find("idle: 45s"), std::string::npos) << config->body;
   EXPECT_NE(config->body.find("address: \"127.0.0.1:0\""), std::string::npos) << config->body;
 
-  WriteTempFile("reload.yaml", Config("timeouts:\n  idle: 7s\n"));
+  WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 7s\n"));
   server.Signal(SIGHUP);
   std::string body;
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(WaitFor(
       [&] {
         auto now = HttpGet(ports.admin, "/config");
         body = now ? now->body : "";
         return body.find("idle: 7s") != std::string::npos;
-      },
-      10000))
+      }, milliseconds(10000)))
       << body;
 
   server.Signal(SIGTERM);

@@ -14,27 +14,11 @@
 
 #include "tests/support/client_socket.h"
 #include "tests/support/echo_wire.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
-
-std::string Config(const std::string& extra) {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n" +
-         extra;
-}
-
-int StartAndGetPort(Subprocess& server) {
-  auto line = server.WaitForStderrLine("listening:", milliseconds(20000));
-  EXPECT_TRUE(line.has_value()) << server.err();
-  return line ? PortFromListeningLine(*line) : -1;
-}
 
 TEST(ShoalBinaryTest, VersionPrintsAndExitsZero) {
   Subprocess server({ShoalBinaryPath(), "--version"});
@@ -71,7 +55,7 @@ TEST(ShoalBinaryTest, CheckConfigOnBrokenFileExitsOneNamingLineAndColumn) {
 }
 
 TEST(ShoalBinaryTest, CheckConfigOnValidFileExitsZero) {
-  std::string path = WriteTempFile("valid.yaml", Config("timeouts:\n  idle: 5s\n"));
+  std::string path = WriteTempFile("valid.yaml", EchoServerConfig(2, "timeouts:\n  idle: 5s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + path, "--check_config"});
   EXPECT_EQ(server.Wait(milliseconds(10000)), 0) << server.err();
 }
@@ -103,9 +87,9 @@ TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
 // SIGTERM while clients pipeline: every echo a client receives is complete and exact, each
 // connection ends with a clean EOF (no reset), and the process exits 0 well within the drain.
 TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
-  std::string path = WriteTempFile("drain.yaml", Config("timeouts:\n  drain: 5s\n"));
+  std::string path = WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  drain: 5s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + path});
-  int port = StartAndGetPort(server);
+  int port = WaitForPorts(server).listener;
   ASSERT_GT(port, 0);
 
   constexpr int kClients = 16;
@@ -173,9 +157,9 @@ TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
 }
 
 TEST(ShoalBinaryTest, SighupWithInvalidFileIsRejectedAndServingContinues) {
-  std::string path = WriteTempFile("reload.yaml", Config(""));
+  std::string path = WriteTempFile("reload.yaml", EchoServerConfig(2));
   Subprocess server({ShoalBinaryPath(), "--config=" + path});
-  int port = StartAndGetPort(server);
+  int port = WaitForPorts(server).listener;
   ASSERT_GT(port, 0);
   auto connected = Connect(static_cast<uint16_t>(port));
   int fd = connected.ok() ? connected->release() : -1;
@@ -183,7 +167,7 @@ TEST(ShoalBinaryTest, SighupWithInvalidFileIsRejectedAndServingContinues) {
   ASSERT_TRUE(SendAll(fd, EncodeFrame("before"), seconds(10)).ok());
   ASSERT_EQ(ReadUpTo(fd, 10, milliseconds(10000)), EncodeFrame("before"));
 
-  WriteTempFile("reload.yaml", Config("timeouts:\n  idle: soon\n"));
+  WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: soon\n"));
   server.Signal(SIGHUP);
   ASSERT_TRUE(server.WaitForStderrLine("config rejected", milliseconds(10000)).has_value())
       << server.err();

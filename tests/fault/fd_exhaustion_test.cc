@@ -20,6 +20,7 @@
 #include "tests/support/echo_wire.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process_resources.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -78,24 +79,15 @@ Outcome Probe(int fd, const std::string& frame, Deadline deadline) {
 
 TEST(FdExhaustion, NoBusyLoopEmfileCountedExistingServedAndAcceptingResumes) {
   RaiseFdLimitToHard();
-  const std::string config = WriteTempFile(
-      "fd.yaml",
-      "workers: 1\n"
-      "listeners:\n"
-      "  - name: echo\n"
-      "    address: 127.0.0.1:0\n"
-      "    protocol: echo\n"
-      "admin:\n"
-      "  address: 127.0.0.1:0\n");
+  const std::string config = WriteTempFile("fd.yaml", EchoServerConfig(1));
   Subprocess server({"/usr/bin/prlimit", "--nofile=" + std::to_string(kNoFile) + ":" +
                                                std::to_string(kNoFile),
                                            "--", ShoalBinaryPath(), "--config=" + config});
-  auto listening = server.WaitForStderrLine("listening:", milliseconds(20000));
-  ASSERT_TRUE(listening.has_value()) << server.err();
-  const uint16_t port = static_cast<uint16_t>(PortFromListeningLine(*listening));
-  auto admin = server.WaitForStderrLine("admin: listening on", milliseconds(20000));
-  ASSERT_TRUE(admin.has_value()) << server.err();
-  const int admin_port = PortFromListeningLine(*admin);
+  ShoalPorts ports = WaitForPorts(server);
+  ASSERT_GT(ports.listener, 0) << server.err();
+  ASSERT_GT(ports.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(ports.listener);
+  const int admin_port = ports.admin;
 
   // The flood: 150 connections, far beyond what 64 descriptors hold.
   auto flood_or = ConnectMany(port, kFlood, Deadline::In(std::chrono::seconds(20)));

@@ -21,6 +21,7 @@
 #include "tests/support/deadline.h"
 #include "tests/support/echo_wire.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 #include "tools/loadgen/loadgen.h"
 
@@ -31,31 +32,7 @@ namespace {
 constexpr int kDrainS = 5;
 
 std::string Config(const std::string& drain = "5s") {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "timeouts:\n"
-         "  drain: " + drain + "\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n";
-}
-
-struct Started {
-  uint16_t port = 0;
-  int admin_port = -1;
-};
-
-Started WaitStarted(Subprocess& server) {
-  Started s;
-  auto listening = server.WaitForStderrLine("listening:", milliseconds(20000));
-  EXPECT_TRUE(listening.has_value()) << server.err();
-  if (listening) s.port = static_cast<uint16_t>(PortFromListeningLine(*listening));
-  auto admin = server.WaitForStderrLine("admin: listening on", milliseconds(20000));
-  EXPECT_TRUE(admin.has_value()) << server.err();
-  if (admin) s.admin_port = PortFromListeningLine(*admin);
-  return s;
+  return EchoServerConfig(2, "timeouts:\n  drain: " + drain + "\n");
 }
 
 loadgen::Options LoadOptions(uint16_t port, double seconds, std::atomic<uint64_t>* completed) {
@@ -87,12 +64,14 @@ std::string Errors(const loadgen::ErrorCounts& e) {
 
 TEST(SignalsUnderLoad, SigtermMidLoadNoCorruptFrameExitsZeroWithinDrain) {
   Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("term.yaml", Config())});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
 
   std::atomic<uint64_t> completed{0};
   absl::StatusOr<loadgen::Result> result = absl::UnknownError("not run");
-  std::thread load([&] { result = loadgen::Run(LoadOptions(s.port, 4.0, &completed)); });
+  std::thread load([&] { result = loadgen::Run(LoadOptions(port, 4.0, &completed)); });
   // Full load established: thousands of verified responses before the signal.
   bool loaded = WaitFor([&] { return completed.load() > 5000; }, std::chrono::seconds(20));
   const uint64_t at_signal = completed.load();
@@ -120,14 +99,16 @@ TEST(SignalsUnderLoad, SigtermMidLoadNoCorruptFrameExitsZeroWithinDrain) {
 
 TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
   Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("queue.yaml", Config())});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
 
   // Freeze the server so the connections stay in the listeners' accept queues, then connect,
   // send one frame each, and deliver SIGTERM before it runs again.
   constexpr size_t kQueued = 16;
   server.Signal(SIGSTOP);
-  auto fds_or = ConnectMany(s.port, kQueued, Deadline::In(std::chrono::seconds(10)));
+  auto fds_or = ConnectMany(port, kQueued, Deadline::In(std::chrono::seconds(10)));
   ASSERT_TRUE(fds_or.ok()) << fds_or.status();
   std::vector<std::string> frames;
   for (size_t i = 0; i < kQueued; ++i) {
@@ -171,14 +152,16 @@ TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
 TEST(SignalsUnderLoad, SighupWithInvalidFileIsRejectedNothingChangesNothingDrops) {
   const std::string path = WriteTempFile("hup.yaml", Config("7s"));
   Subprocess server({ShoalBinaryPath(), "--config=" + path});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
-  auto config_before = HttpGet(s.admin_port, "/config");
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
+  auto config_before = HttpGet(s.admin, "/config");
   ASSERT_TRUE(config_before.has_value());
 
   std::atomic<uint64_t> completed{0};
   absl::StatusOr<loadgen::Result> result = absl::UnknownError("not run");
-  std::thread load([&] { result = loadgen::Run(LoadOptions(s.port, 3.0, &completed)); });
+  std::thread load([&] { result = loadgen::Run(LoadOptions(port, 3.0, &completed)); });
   bool loaded = WaitFor([&] { return completed.load() > 5000; }, std::chrono::seconds(20));
   const size_t from = server.err().size();
   // Invalid: an unknown key and a bad duration.
@@ -191,7 +174,7 @@ TEST(SignalsUnderLoad, SighupWithInvalidFileIsRejectedNothingChangesNothingDrops
   ASSERT_TRUE(loaded);
   ASSERT_TRUE(rejected.has_value()) << server.err().substr(from);
   ASSERT_TRUE(result.ok()) << result.status();
-  auto config_after = HttpGet(s.admin_port, "/config");
+  auto config_after = HttpGet(s.admin, "/config");
   ASSERT_TRUE(config_after.has_value());
   EXPECT_EQ(config_after->body, config_before->body);
   const loadgen::ErrorCounts& e = result->errors;

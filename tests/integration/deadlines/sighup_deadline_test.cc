@@ -16,6 +16,7 @@
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -23,18 +24,8 @@ namespace {
 
 
 std::string Config(const std::string& idle, const std::string& extra = "") {
-  std::string config =
-      "workers: 1\n"
-      "listeners:\n"
-      "  - name: echo\n"
-      "    address: 127.0.0.1:0\n"
-      "    protocol: echo\n"
-      "admin:\n"
-      "  address: 127.0.0.1:0\n"
-      "timeouts:\n";
-  config += "  idle: " + idle + "\n";
-  config += "  read: 10s\n  write: 10s\n  tick: 10ms\n";
-  return config + extra;
+  return EchoServerConfig(
+      1, "timeouts:\n  idle: " + idle + "\n  read: 10s\n  write: 10s\n  tick: 10ms\n" + extra);
 }
 
 // Connects, and returns how long (ms) until the server closed the silent connection, or -1.

@@ -1,0 +1,23 @@
+"""Build rules for tests on the shared support in //tests/support."""
+
+def support_library(name, deps = [], **kwargs):
+    """One helper family: `name`.cc and `name`.h, test-only."""
+    native.cc_library(
+        name = name,
+        testonly = True,
+        srcs = [name + ".cc"],
+        hdrs = [name + ".h"],
+        deps = deps,
+        **kwargs
+    )
+
+def support_test(name, support = [], deps = [], **kwargs):
+    """A gtest cc_test on the helper families named in `support` (names in //tests/support).
+
+    A family that another listed family depends on comes with it and need not be named.
+    """
+    native.cc_test(
+        name = name,
+        deps = ["//tests/support:" + s for s in support] + deps + ["@system//:gtest_main"],
+        **kwargs
+    )

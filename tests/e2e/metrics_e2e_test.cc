@@ -60,7 +60,8 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   ASSERT_EQ(version.out.rfind("shoal ", 0), 0u) << version.out;
   const std::string version_label = version.out.substr(6, version.out.find('\n') - 6);
 
-  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
+  Subprocess server(
+      {ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
   ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
@@ -105,7 +106,8 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
 
   auto response = HttpGet(ports.admin, "/metrics");
   ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->Header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response->Header("content-type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
 
   EXPECT_EQ(e.Sum("shoal_connections_accepted_total"), kConnections);
   EXPECT_EQ(e.Sum("shoal_connections_closed_total", {{"reason", "peer_closed"}}),
@@ -152,9 +154,9 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
 }
 
 TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
-  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n"
-                                                                        "  read: 30s\n"
-                                                                        "  drain: 30s\n"))});
+  const std::string config =
+      WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  read: 30s\n  drain: 30s\n"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + config});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
   ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
@@ -169,7 +171,8 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
   // The server must have read them (a connection with nothing read yet is idle and would be
   // closed by the drain at once).
   ASSERT_TRUE(WaitFor(
-      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; }, milliseconds(10000)));
+      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; },
+      milliseconds(10000)));
 
   server.Signal(SIGTERM);
   ASSERT_TRUE(WaitFor([&] { return Status(ports.admin, "/readyz") == 503; }, milliseconds(10000)))
@@ -190,7 +193,8 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
 }
 
 TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
-  const std::string path = WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 45s\n"));
+  const std::string path =
+      WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 45s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + path});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
   ASSERT_GT(ports.admin, 0);

@@ -51,7 +51,8 @@ std::optional<double> FirstSampleValue(const std::string& json) {
 }
 
 std::optional<double> Query(int prometheus_port, const std::string& promql, std::string* raw) {
-  auto response = HttpGet(prometheus_port, "/api/v1/query?query=" + UrlEncode(promql), milliseconds(5000));
+  auto response =
+      HttpGet(prometheus_port, "/api/v1/query?query=" + UrlEncode(promql), milliseconds(5000));
   if (!response || response->status != 200) return std::nullopt;
   *raw = response->body;
   return FirstSampleValue(response->body);

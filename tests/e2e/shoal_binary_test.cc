@@ -116,7 +116,8 @@ TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
           frames.push_back(EncodeFrame(payload));
           batch += frames.back();
         }
-        if (!SendAll(fd, batch, seconds(10)).ok()) break;  // the server may have closed its side already
+        // The server may have closed its side already.
+        if (!SendAll(fd, batch, seconds(10)).ok()) break;
         for (const std::string& frame : frames) {
           std::string got = ReadUpTo(fd, frame.size(), milliseconds(10000));
           if (got.empty()) {

@@ -26,7 +26,6 @@
 namespace shoal::testing {
 namespace {
 
-
 constexpr int kNoFile = 64;
 constexpr size_t kFlood = 150;
 

@@ -28,7 +28,6 @@
 namespace shoal::testing {
 namespace {
 
-
 constexpr int kDrainS = 5;
 
 std::string Config(const std::string& drain = "5s") {

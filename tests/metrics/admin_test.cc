@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 
-
 namespace shoal::server {
 namespace {
 
@@ -49,7 +48,8 @@ TEST_F(AdminServerTest, MetricsServesTheTextFormatWithItsContentType) {
   auto response = HttpGet(port_, "/metrics");
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->Header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response->Header("content-type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
   auto e = shoal::testing::ParseExposition(response->body);
   EXPECT_TRUE(e.errors.empty());
   EXPECT_EQ(e.Value("shoal_build_info", {{"version", "9.9.9"}}), 1.0);

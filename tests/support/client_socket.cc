@@ -1,8 +1,6 @@
 #include "tests/support/client_socket.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,11 +15,9 @@ namespace {
 
 absl::Status Errno(int err, const std::string& what) { return core::ErrnoStatus(err, what); }
 
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+core::SocketAddress Loopback(uint16_t port) {
+  core::SocketAddress address = *core::SocketAddress::Parse("127.0.0.1:0");
+  address.set_port(port);
   return address;
 }
 
@@ -36,8 +32,8 @@ absl::Status SetBlocking(int fd, bool blocking) {
 // Starts a non-blocking connect on a blocking-mode socket.
 absl::Status StartConnect(int fd, uint16_t port) {
   if (auto status = SetBlocking(fd, false); !status.ok()) return status;
-  sockaddr_in address = Loopback(port);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 &&
+  core::SocketAddress address = Loopback(port);
+  if (connect(fd, address.sockaddr_ptr(), address.length()) != 0 &&
       errno != EINPROGRESS) {
     return Errno(errno, "connect");
   }
@@ -268,11 +264,10 @@ End WaitForEndWithoutReading(int fd, Deadline deadline) {
 
 int PickFreePort() {
   core::ScopedFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address = Loopback(0);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return -1;
-  socklen_t length = sizeof(address);
-  getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length);
-  return ntohs(address.sin_port);
+  core::SocketAddress address = Loopback(0);
+  if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) return -1;
+  auto bound = core::LocalAddress(fd.get());
+  return bound.ok() ? bound->port() : -1;
 }
 
 }  // namespace shoal::testing

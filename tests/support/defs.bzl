@@ -11,13 +11,14 @@ def support_library(name, deps = [], **kwargs):
         **kwargs
     )
 
-def support_test(name, support = [], deps = [], **kwargs):
-    """A gtest cc_test on the helper families named in `support` (names in //tests/support).
+def support_test(name, support = [], deps = [], srcs = None, **kwargs):
+    """A gtest cc_test (`name`.cc) on the helper families named in `support` (in //tests/support).
 
     A family that another listed family depends on comes with it and need not be named.
     """
     native.cc_test(
         name = name,
+        srcs = srcs if srcs != None else [name + ".cc"],
         deps = ["//tests/support:" + s for s in support] + deps + ["@system//:gtest_main"],
         **kwargs
     )

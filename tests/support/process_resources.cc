@@ -12,8 +12,8 @@ uint64_t ResidentBytes() {
   unsigned long size = 0, resident = 0;
   int parsed = std::fscanf(statm, "%lu %lu", &size, &resident);
   std::fclose(statm);
-  return parsed == 2 ? static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE))
-                     : 0;
+  if (parsed != 2) return 0;
+  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 rlim_t RaiseFdLimitToHard() {

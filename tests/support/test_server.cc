@@ -182,7 +182,8 @@ std::string TestServer::StatsSummary() {
         << " resumes=" << ws.backpressure_resumes.value() << " closed{";
     for (size_t r = 0; r < core::kCloseReasonCount; ++r) {
       uint64_t n = ls.closed[r].value();
-      if (n != 0) out << core::CloseReasonName(static_cast<core::CloseReason>(r)) << "=" << n << " ";
+      if (n == 0) continue;
+      out << core::CloseReasonName(static_cast<core::CloseReason>(r)) << "=" << n << " ";
     }
     out << "} accept_errors{";
     for (size_t i = 0; i < ls.accept_errors.size(); ++i) {

@@ -22,7 +22,6 @@
 namespace shoal::testing {
 namespace {
 
-
 std::string Config(const std::string& idle, const std::string& extra = "") {
   return EchoServerConfig(
       1, "timeouts:\n  idle: " + idle + "\n  read: 10s\n  write: 10s\n  tick: 10ms\n" + extra);

@@ -1,4 +1,4 @@
-// Self-tests of the integration test support: the frame stream is consistent at any offset, and the
+// Self-tests of the echo test support: the frame stream is consistent at any offset, and the
 // echo driver does notice a corrupted, reordered or truncated echo (so a passing integration test
 // means something).
 #include <sys/socket.h>

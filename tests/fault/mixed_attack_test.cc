@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -69,9 +70,8 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
   // Long enough that the slowloris connections are still there when the measurement ends (the
   // read timeout is what eventually removes them; that is the timeouts suite's subject).
   options.settings.read_timeout_ns = 60'000'000'000;
-  auto server_or = TestServer::Start(options);
-  ASSERT_TRUE(server_or.ok()) << server_or.status();
-  TestServer& server = **server_or;
+  ASSERT_OK_AND_ASSIGN(auto server_or, TestServer::Start(options));
+  TestServer& server = *server_or;
   const uint64_t rss_before = ResidentBytes();
 
   // Well-behaved clients first, placed 5 per worker.

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -15,8 +17,6 @@ namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 constexpr int64_t kReadTimeoutNs = 300'000'000;
 
 // A client pipelining with 1.5 frames in flight: every frame completes within microseconds of
@@ -26,15 +26,13 @@ TEST(TimeoutsIntegration, ReadTimeoutTimesEachFrameNotAPipeliningConnection) {
   TestServerOptions options;
   options.workers = 1;
   options.settings.read_timeout_ns = kReadTimeoutNs;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
-  auto fd = Connect(s.port(), deadline);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream(77, std::vector<uint32_t>(10000000, 1000)));
+  size_t i = driver.Add(fd.get(), FrameStream(77, std::vector<uint32_t>(10000000, 1000)));
   EchoDriver::Conn& c = driver.conn(i);
   c.ping_pong = true;
   c.half_frame_ahead = true;
@@ -61,18 +59,16 @@ TEST(TimeoutsIntegration, ReadTimeoutDoesNotRunWhileTheServerPausedReading) {
   options.settings.read_timeout_ns = kReadTimeoutNs;
   options.settings.high_watermark = 64 << 10;
   options.settings.low_watermark = 16 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);
 
   Deadline deadline = Deadline::In(kTestDeadline);
   ClientOptions client;
   client.receive_buffer = 64 << 10;
-  auto fd = Connect(s.port(), deadline, client);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline, client));
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream::Fixed(3, 1000, 8 << 20));
+  size_t i = driver.Add(fd.get(), FrameStream::Fixed(3, 1000, 8 << 20));
   EchoDriver::Conn& c = driver.conn(i);
   c.read_enabled = false;
   ASSERT_EQ(driver.Run(deadline, [&] {

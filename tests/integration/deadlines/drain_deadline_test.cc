@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "gtest/gtest.h"
 #include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -31,9 +32,8 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   options.settings.idle_timeout_ns = Nanos(milliseconds(20000));
   options.settings.read_timeout_ns = Nanos(milliseconds(20000));
   options.settings.write_timeout_ns = Nanos(milliseconds(20000));
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto idle = Connect(s.port());
   ASSERT_TRUE(idle.ok()) << idle.status();

@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -37,9 +38,8 @@ TestServerOptions IdleOptions() {
 // A connection that never sends anything: its only activity is the accept, which happens after
 // the client starts connecting, so the close comes at least `idle` after `t0`.
 TEST(IdleDeadline, SilentConnectionClosesAfterIdle) {
-  auto server = TestServer::Start(IdleOptions());
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(IdleOptions()));
+  TestServer& s = *server;
 
   Clock::time_point t0 = Clock::now();
   auto fd = Connect(s.port());
@@ -69,9 +69,8 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
   constexpr int kPings = 13;  // 12 gaps = 3 idle periods
   TestServerOptions options = IdleOptions();
   options.settings.idle_timeout_ns = Nanos(kActiveIdle);
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();
@@ -143,9 +142,8 @@ TEST(IdleDeadline, IdleDoesNotRunWhileTheServerStoppedReadingTheConnection) {
   options.settings.read_budget_bytes = 64 << 10;
   // A fixed (not autotuned) send buffer: the non-readers' output never drains into the kernel.
   options.socket.send_buffer = 16 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.server().workers()[0]->stats();
 
   // Non-readers until the worker's queue reaches budget + read budget (the first fills the

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -37,9 +38,8 @@ TEST(ReadDeadline, SlowlorisIsClosedAtReadWhileAWellBehavedClientIsServed) {
   options.settings.idle_timeout_ns = Nanos(milliseconds(10000));
   options.settings.read_timeout_ns = Nanos(kRead);
   options.settings.write_timeout_ns = Nanos(milliseconds(10000));
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto good = Connect(s.port());
   ASSERT_TRUE(good.ok()) << good.status();
@@ -172,9 +172,8 @@ TEST(ReadDeadline, HalfClosedClientWithATrailingPartialFrameGetsEveryCompleteEch
   options.settings.read_timeout_ns = Nanos(milliseconds(300));
   options.settings.write_timeout_ns = Nanos(milliseconds(10000));
   options.socket.send_buffer = 16 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 16 << 10});
   ASSERT_TRUE(fd.ok()) << fd.status();

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
@@ -31,9 +32,8 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn)
   TestServerOptions options;
   options.workers = 1;
   options.settings = WithIdle(kOldIdle);
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   // An existing connection: accepted (the echo proves it) with its deadline at accept + old idle.
   const Clock::time_point old_connect = Clock::now();
@@ -77,9 +77,8 @@ TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextChe
   TestServerOptions options;
   options.workers = 1;
   options.settings = WithIdle(kOldIdle);
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_wire.h"
@@ -42,9 +43,8 @@ TestServerOptions WriteOptions(milliseconds write) {
 // slack after the client stopped. The close discards unread input, so the client sees a reset
 // (or a FIN); it watches without reading.
 TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
-  auto server = TestServer::Start(WriteOptions(kWrite));
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WriteOptions(kWrite)));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.server().workers()[0]->stats();
 
   auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 4096});
@@ -101,9 +101,8 @@ TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
 // connection must stay open. Then the client reads the rest at full speed and every byte must be
 // the echo.
 TEST(WriteDeadline, SlowReaderThatKeepsMakingProgressIsNotClosed) {
-  auto server = TestServer::Start(WriteOptions(kWrite));
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WriteOptions(kWrite)));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 16 << 10});
   ASSERT_TRUE(fd.ok()) << fd.status();

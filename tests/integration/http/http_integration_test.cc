@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/close_reason.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/http_client.h"
@@ -605,9 +606,8 @@ TEST_F(HttpIntegrationTest, SlowClientSendingByteByByteIsServed) {
 TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 300'000'000;
-  auto started = TestServer::Start(options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  TestServer& server = **started;
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   // A complete request first (the connection is then idle, not reading), then half a request.
@@ -624,9 +624,8 @@ TEST(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 100'000'000;
   options.settings.idle_timeout_ns = 600'000'000;
-  auto started = TestServer::Start(options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  TestServer& server = **started;
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
@@ -658,9 +657,8 @@ TEST(HttpHandlerTest, HandlerStatusesDecideKeepAlive) {
   });
   TestServerOptions options = DefaultOptions();
   options.http_router = router;
-  auto started = TestServer::Start(options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  TestServer& server = **started;
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send("GET /extra HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -728,9 +726,8 @@ TEST_F(HttpIntegrationTest, DateFollowsTheClock) {
 TEST(HttpWorkersTest, ManyConnectionsOnTwoWorkersPipelineIndependently) {
   TestServerOptions options = DefaultOptions();
   options.workers = 2;
-  auto started = TestServer::Start(options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  TestServer& server = **started;
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   std::vector<std::unique_ptr<RawClient>> clients;
   std::vector<std::vector<Exchange>> exchanges;
   for (int i = 0; i < 16; ++i) {

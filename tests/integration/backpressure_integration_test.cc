@@ -28,10 +28,7 @@ class WatermarkStallTest : public ::testing::TestWithParam<uint32_t> {};
 // was paused, although no new edge will come for it.
 TEST_P(WatermarkStallTest, PausedConnectionResumesAndDeliversEverything) {
   const uint32_t frame_bytes = GetParam();
-  TestServerOptions options;
-  options.workers = 1;
-  options.settings.high_watermark = 64 << 10;
-  options.settings.low_watermark = 16 << 10;
+  TestServerOptions options = SmallWatermarkOptions();
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);

@@ -54,11 +54,8 @@ TEST(TimeoutsIntegration, ReadTimeoutTimesEachFrameNotAPipeliningConnection) {
 // read). The frame is incomplete only because the server stopped reading: no read_timeout. When
 // the client reads, everything arrives.
 TEST(TimeoutsIntegration, ReadTimeoutDoesNotRunWhileTheServerPausedReading) {
-  TestServerOptions options;
-  options.workers = 1;
+  TestServerOptions options = SmallWatermarkOptions();
   options.settings.read_timeout_ns = kReadTimeoutNs;
-  options.settings.high_watermark = 64 << 10;
-  options.settings.low_watermark = 16 << 10;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);

@@ -1,7 +1,7 @@
 """Build rules for tests on the shared support in //tests/support."""
 
 def support_library(name, deps = [], **kwargs):
-    """One helper family: `name`.cc and `name`.h, test-only."""
+    """A test helper library of one idea: `name`.cc and `name`.h, test-only."""
     native.cc_library(
         name = name,
         testonly = True,

@@ -87,24 +87,24 @@ const core::ListenerStats& TestServer::listener_stats(int worker) const {
   return *worker_stats(worker).listeners[0];
 }
 
-uint64_t TestServer::accepted() const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) sum += listener_stats(w).accepted.value();
+template <typename Read>
+auto TestServer::Sum(Read read) const {
+  decltype(read(listener_stats(0))) sum = 0;
+  for (int w = 0; w < worker_count(); ++w) sum += read(listener_stats(w));
   return sum;
+}
+
+uint64_t TestServer::accepted() const {
+  return Sum([](const core::ListenerStats& l) { return l.accepted.value(); });
 }
 
 int64_t TestServer::active() const {
-  int64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) sum += listener_stats(w).active.value();
-  return sum;
+  return Sum([](const core::ListenerStats& l) { return l.active.value(); });
 }
 
 uint64_t TestServer::closed(core::CloseReason reason) const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) {
-    sum += listener_stats(w).closed[static_cast<size_t>(reason)].value();
-  }
-  return sum;
+  const auto r = static_cast<size_t>(reason);
+  return Sum([r](const core::ListenerStats& l) { return l.closed[r].value(); });
 }
 
 uint64_t TestServer::closed_total() const {
@@ -116,21 +116,15 @@ uint64_t TestServer::closed_total() const {
 }
 
 uint64_t TestServer::requests() const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) sum += listener_stats(w).requests.value();
-  return sum;
+  return Sum([](const core::ListenerStats& l) { return l.requests.value(); });
 }
 
 uint64_t TestServer::bytes_received() const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) sum += listener_stats(w).bytes_received.value();
-  return sum;
+  return Sum([](const core::ListenerStats& l) { return l.bytes_received.value(); });
 }
 
 uint64_t TestServer::bytes_sent() const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) sum += listener_stats(w).bytes_sent.value();
-  return sum;
+  return Sum([](const core::ListenerStats& l) { return l.bytes_sent.value(); });
 }
 
 size_t AcceptErrorIndex(int err) {
@@ -141,11 +135,8 @@ size_t AcceptErrorIndex(int err) {
 }
 
 uint64_t TestServer::accept_errors(int err) const {
-  uint64_t sum = 0;
-  for (int w = 0; w < worker_count(); ++w) {
-    sum += listener_stats(w).accept_errors[AcceptErrorIndex(err)].value();
-  }
-  return sum;
+  const size_t i = AcceptErrorIndex(err);
+  return Sum([i](const core::ListenerStats& l) { return l.accept_errors[i].value(); });
 }
 
 std::vector<uint64_t> TestServer::accepted_per_worker() const {

@@ -83,6 +83,10 @@ class TestServer {
 
  private:
   TestServer() = default;
+  // The sum over every worker of read(that worker's ListenerStats).
+  template <typename Read>
+  auto Sum(Read read) const;
+
   std::unique_ptr<core::Server> server_;
   core::SocketAddress address_;
 };

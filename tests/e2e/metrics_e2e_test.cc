@@ -14,51 +14,18 @@
 #include <thread>
 #include <vector>
 
-#include "tests/e2e/process.h"
-#include "tests/metrics/exposition.h"
-#include "tests/metrics/http_get.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/exposition.h"
+#include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
+#include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
 
 constexpr int kStartMs = 20000;
-
-std::string Config(const std::string& extra = "") {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n" +
-         extra;
-}
-
-struct Ports {
-  int echo = -1;
-  int admin = -1;
-};
-
-Ports WaitForPorts(ChildProcess& server) {
-  Ports ports;
-  auto listening = server.WaitForStderrLine("listening:", kStartMs);
-  EXPECT_TRUE(listening.has_value()) << server.stderr_text();
-  if (listening) ports.echo = PortFromListeningLine(*listening);
-  auto admin = server.WaitForStderrLine("admin: listening on", kStartMs);
-  EXPECT_TRUE(admin.has_value()) << server.stderr_text();
-  if (admin) ports.admin = PortFromListeningLine(*admin);
-  return ports;
-}
-
-// Polls `condition` every 20 ms until it holds or `timeout_ms` passes.
-bool WaitUntil(const std::function<bool()>& condition, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
 
 // One /metrics scrape, parsed; the raw text in `raw` when given.
 Exposition Scrape(int admin_port, std::string* raw = nullptr) {
@@ -73,7 +40,7 @@ Exposition Scrape(int admin_port, std::string* raw = nullptr) {
 }
 
 int Status(int admin_port, const std::string& path) {
-  auto response = HttpGet(admin_port, path, 5000);
+  auto response = HttpGet(admin_port, path, milliseconds(5000));
   return response ? response->status : -1;
 }
 
@@ -84,18 +51,19 @@ std::string Payload(size_t size, int seed) {
 }
 
 TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
-  const std::string promtool = FindExecutable("promtool");
+  const std::string promtool = FindOnPath("promtool").value_or("");
   ASSERT_FALSE(promtool.empty())
       << "promtool not found in PATH: install Debian's 'prometheus' package "
          "(bash tools/install-deps.sh)";
-  CommandResult version = RunCommand({ShoalBinaryPath(), "--version"}, "");
+  CommandResult version = RunCommand({ShoalBinaryPath(), "--version"}, seconds(60));
   ASSERT_EQ(version.exit_code, 0);
-  ASSERT_EQ(version.output.rfind("shoal ", 0), 0u) << version.output;
-  const std::string version_label = version.output.substr(6, version.output.find('\n') - 6);
+  ASSERT_EQ(version.out.rfind("shoal ", 0), 0u) << version.out;
+  const std::string version_label = version.out.substr(6, version.out.find('\n') - 6);
 
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + WriteTempFile("metrics.yaml", Config())});
-  Ports ports = WaitForPorts(server);
-  ASSERT_GT(ports.echo, 0);
+  Subprocess server(
+      {ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
+  ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
 
   // 8 connections, 5 pipelined frames each (sizes 0 .. 70000), every echo checked byte for byte.
@@ -106,15 +74,16 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   uint64_t bytes = 0;
   uint64_t frames = 0;
   for (int c = 0; c < kConnections; ++c) {
-    int fd = ConnectTo(ports.echo);
+    auto connected = Connect(static_cast<uint16_t>(ports.listener));
+  int fd = connected.ok() ? connected->release() : -1;
     ASSERT_GE(fd, 0);
     fds.push_back(fd);
     std::string out;
     for (size_t f = 0; f < sizes.size(); ++f) {
       out += EncodeFrame(Payload(sizes[f], c * 10 + static_cast<int>(f)));
     }
-    ASSERT_TRUE(WriteAll(fd, out));
-    ASSERT_EQ(ReadUpTo(fd, out.size(), 10000), out) << "connection " << c;
+    ASSERT_TRUE(SendAll(fd, out, seconds(10)).ok());
+    ASSERT_EQ(ReadUpTo(fd, out.size(), milliseconds(10000)), out) << "connection " << c;
     bytes += out.size();
     frames += sizes.size();
   }
@@ -123,22 +92,22 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   // The server sees the closes and finishes recording durations asynchronously: poll.
   Exposition e;
   std::string text;
-  bool settled = WaitUntil(
+  bool settled = WaitFor(
       [&] {
         e = Scrape(ports.admin, &text);
         return e.Sum("shoal_connections_closed_total") == kClosedByClient &&
                e.Sum("shoal_connections_active") == kConnections - kClosedByClient &&
                e.Sum("shoal_request_duration_seconds_count") == static_cast<double>(frames);
-      },
-      10000);
+      }, milliseconds(10000));
   ASSERT_TRUE(settled) << text;
 
-  CommandResult check = RunCommand({promtool, "check", "metrics"}, text);
-  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << text;
+  CommandResult check = RunCommand({promtool, "check", "metrics"}, seconds(60), text);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << text;
 
   auto response = HttpGet(ports.admin, "/metrics");
   ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response->Header("content-type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
 
   EXPECT_EQ(e.Sum("shoal_connections_accepted_total"), kConnections);
   EXPECT_EQ(e.Sum("shoal_connections_closed_total", {{"reason", "peer_closed"}}),
@@ -181,51 +150,53 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
 
   for (int c = kClosedByClient; c < kConnections; ++c) close(fds[static_cast<size_t>(c)]);
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
-  ChildProcess server(ShoalBinaryPath(),
-                      {"--config=" + WriteTempFile("drain.yaml", Config("timeouts:\n"
-                                                                        "  read: 30s\n"
-                                                                        "  drain: 30s\n"))});
-  Ports ports = WaitForPorts(server);
-  ASSERT_GT(ports.echo, 0);
+  const std::string config =
+      WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  read: 30s\n  drain: 30s\n"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + config});
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
+  ASSERT_GT(ports.listener, 0);
   ASSERT_GT(ports.admin, 0);
   ASSERT_EQ(Status(ports.admin, "/readyz"), 200);
 
   // Hold a frame mid-way: its header and 3 of its 10 payload bytes.
   const std::string frame = EncodeFrame("0123456789");
-  int fd = ConnectTo(ports.echo);
+  auto connected = Connect(static_cast<uint16_t>(ports.listener));
+  int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(WriteAll(fd, frame.substr(0, 7)));
+  ASSERT_TRUE(SendAll(fd, frame.substr(0, 7), seconds(10)).ok());
   // The server must have read them (a connection with nothing read yet is idle and would be
   // closed by the drain at once).
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; }, 10000));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Scrape(ports.admin).Sum("shoal_bytes_received_total") == 7; },
+      milliseconds(10000)));
 
   server.Signal(SIGTERM);
-  ASSERT_TRUE(WaitUntil([&] { return Status(ports.admin, "/readyz") == 503; }, 10000))
-      << server.stderr_text();
+  ASSERT_TRUE(WaitFor([&] { return Status(ports.admin, "/readyz") == 503; }, milliseconds(10000)))
+      << server.err();
   EXPECT_EQ(Status(ports.admin, "/healthz"), 200);
   Exposition during = Scrape(ports.admin);
   EXPECT_EQ(during.Sum("shoal_connections_active"), 1.0);
   EXPECT_EQ(during.Sum("shoal_requests_total"), 0.0);
 
   // The rest of the frame: its echo still comes back whole.
-  ASSERT_TRUE(WriteAll(fd, frame.substr(7)));
-  EXPECT_EQ(ReadUpTo(fd, frame.size(), 10000), frame);
+  ASSERT_TRUE(SendAll(fd, frame.substr(7), seconds(10)).ok());
+  EXPECT_EQ(ReadUpTo(fd, frame.size(), milliseconds(10000)), frame);
   // Then the drained server closes the connection and exits 0.
-  EXPECT_EQ(ReadUpTo(fd, 1, 10000), "");
+  EXPECT_EQ(ReadUpTo(fd, 1, milliseconds(10000)), "");
   close(fd);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
   EXPECT_EQ(Status(ports.admin, "/healthz"), -1);  // the admin endpoint is gone too
 }
 
 TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
-  const std::string path = WriteTempFile("reload.yaml", Config("timeouts:\n  idle: 45s\n"));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
-  Ports ports = WaitForPorts(server);
+  const std::string path =
+      WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 45s\n"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
   ASSERT_GT(ports.admin, 0);
   auto config = HttpGet(ports.admin, "/config");
   ASSERT_TRUE(config.has_value());
@@ -233,20 +204,19 @@ TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
   EXPECT_NE(config->body.find("idle: 45s"), std::string::npos) << config->body;
   EXPECT_NE(config->body.find("address: \"127.0.0.1:0\""), std::string::npos) << config->body;
 
-  WriteTempFile("reload.yaml", Config("timeouts:\n  idle: 7s\n"));
+  WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: 7s\n"));
   server.Signal(SIGHUP);
   std::string body;
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(WaitFor(
       [&] {
         auto now = HttpGet(ports.admin, "/config");
         body = now ? now->body : "";
         return body.find("idle: 7s") != std::string::npos;
-      },
-      10000))
+      }, milliseconds(10000)))
       << body;
 
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
@@ -260,9 +230,8 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
   getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
   const int port = ntohs(address.sin_port);
 
-  ChildProcess server(
-      ShoalBinaryPath(),
-      {"--config=" + WriteTempFile("busy.yaml",
+  Subprocess server({
+      ShoalBinaryPath(), "--config=" + WriteTempFile("busy.yaml",
                                    "workers: 1\n"
                                    "listeners:\n"
                                    "  - name: echo\n"
@@ -270,9 +239,9 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
                                    "admin:\n"
                                    "  address: 127.0.0.1:" +
                                        std::to_string(port) + "\n")});
-  EXPECT_EQ(server.WaitForExit(15000), 2) << server.stderr_text();
-  EXPECT_NE(server.stderr_text().find("admin endpoint"), std::string::npos)
-      << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 2) << server.err();
+  EXPECT_NE(server.err().find("admin endpoint"), std::string::npos)
+      << server.err();
   close(blocker);
 }
 

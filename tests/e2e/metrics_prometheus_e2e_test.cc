@@ -14,8 +14,10 @@
 #include <string>
 #include <thread>
 
-#include "tests/e2e/process.h"
-#include "tests/metrics/http_get.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/http_client.h"
+#include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
@@ -49,38 +51,40 @@ std::optional<double> FirstSampleValue(const std::string& json) {
 }
 
 std::optional<double> Query(int prometheus_port, const std::string& promql, std::string* raw) {
-  auto response = HttpGet(prometheus_port, "/api/v1/query?query=" + UrlEncode(promql), 5000);
+  auto response =
+      HttpGet(prometheus_port, "/api/v1/query?query=" + UrlEncode(promql), milliseconds(5000));
   if (!response || response->status != 200) return std::nullopt;
   *raw = response->body;
   return FirstSampleValue(response->body);
 }
 
 TEST(MetricsPrometheusE2eTest, RealPrometheusScrapesTheAdminEndpoint) {
-  const std::string prometheus = FindExecutable("prometheus");
+  const std::string prometheus = FindOnPath("prometheus").value_or("");
   ASSERT_FALSE(prometheus.empty())
       << "prometheus not found in PATH: install Debian's 'prometheus' package "
          "(bash tools/install-deps.sh)";
 
-  ChildProcess shoal(ShoalBinaryPath(), {"--config=" + WriteTempFile("shoal.yaml",
+  Subprocess shoal({ShoalBinaryPath(), "--config=" + WriteTempFile("shoal.yaml",
                                                                      "workers: 2\n"
                                                                      "listeners:\n"
                                                                      "  - name: echo\n"
                                                                      "    address: 127.0.0.1:0\n"
                                                                      "admin:\n"
                                                                      "  address: 127.0.0.1:0\n")});
-  auto listening = shoal.WaitForStderrLine("listening:", 20000);
-  ASSERT_TRUE(listening.has_value()) << shoal.stderr_text();
-  auto admin = shoal.WaitForStderrLine("admin: listening on", 20000);
-  ASSERT_TRUE(admin.has_value()) << shoal.stderr_text();
+  auto listening = shoal.WaitForStderrLine("listening:", milliseconds(20000));
+  ASSERT_TRUE(listening.has_value()) << shoal.err();
+  auto admin = shoal.WaitForStderrLine("admin: listening on", milliseconds(20000));
+  ASSERT_TRUE(admin.has_value()) << shoal.err();
   const int echo_port = PortFromListeningLine(*listening);
   const int admin_port = PortFromListeningLine(*admin);
 
   // Known traffic before Prometheus first scrapes: 3 frames.
-  int fd = ConnectTo(echo_port);
+  auto connected = Connect(static_cast<uint16_t>(echo_port));
+  int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
   const std::string frames = EncodeFrame("a") + EncodeFrame("") + EncodeFrame("xyz");
-  ASSERT_TRUE(WriteAll(fd, frames));
-  ASSERT_EQ(ReadUpTo(fd, frames.size(), 10000), frames);
+  ASSERT_TRUE(SendAll(fd, frames, seconds(10)).ok());
+  ASSERT_EQ(ReadUpTo(fd, frames.size(), milliseconds(10000)), frames);
 
   const char* tmpdir = std::getenv("TEST_TMPDIR");
   const std::string data_dir = std::string(tmpdir != nullptr ? tmpdir : "/tmp") + "/prometheus";
@@ -96,8 +100,7 @@ TEST(MetricsPrometheusE2eTest, RealPrometheusScrapesTheAdminEndpoint) {
                                                std::to_string(admin_port) + "']\n");
   const int prometheus_port = PickFreePort();
   ASSERT_GT(prometheus_port, 0);
-  ChildProcess server(prometheus,
-                      {"--config.file=" + config, "--storage.tsdb.path=" + data_dir,
+  Subprocess server({prometheus, "--config.file=" + config, "--storage.tsdb.path=" + data_dir,
                        "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port),
                        "--log.level=warn"});
 
@@ -111,11 +114,11 @@ TEST(MetricsPrometheusE2eTest, RealPrometheusScrapesTheAdminEndpoint) {
     up = Query(prometheus_port, "up{job=\"shoal\"}", &raw_up);
     requests = Query(prometheus_port, "sum(shoal_requests_total{job=\"shoal\"})", &raw_requests);
     if (up == 1.0 && requests.has_value() && *requests > 0) break;
-    if (server.WaitForExit(0).has_value()) break;  // Prometheus died: stop waiting
+    if (server.Wait(milliseconds(0)).has_value()) break;  // Prometheus died: stop waiting
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  EXPECT_EQ(up, 1.0) << raw_up << "\n" << server.stderr_text();
-  ASSERT_TRUE(requests.has_value()) << raw_requests << "\n" << server.stderr_text();
+  EXPECT_EQ(up, 1.0) << raw_up << "\n" << server.err();
+  ASSERT_TRUE(requests.has_value()) << raw_requests << "\n" << server.err();
   EXPECT_EQ(*requests, 3.0) << raw_requests;
 
   // A histogram family made it through too.
@@ -127,10 +130,10 @@ TEST(MetricsPrometheusE2eTest, RealPrometheusScrapesTheAdminEndpoint) {
       << raw;
 
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(30000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(30000)), 0) << server.err();
   close(fd);
   shoal.Signal(SIGTERM);
-  EXPECT_EQ(shoal.WaitForExit(15000), 0) << shoal.stderr_text();
+  EXPECT_EQ(shoal.Wait(milliseconds(15000)), 0) << shoal.err();
 }
 
 }  // namespace

@@ -12,46 +12,33 @@
 #include <thread>
 #include <vector>
 
-#include "tests/e2e/process.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/shoal_process.h"
+#include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
 
-std::string Config(const std::string& extra) {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n" +
-         extra;
-}
-
-int StartAndGetPort(ChildProcess& server) {
-  auto line = server.WaitForStderrLine("listening:", 20000);
-  EXPECT_TRUE(line.has_value()) << server.stderr_text();
-  return line ? PortFromListeningLine(*line) : -1;
-}
-
 TEST(ShoalBinaryTest, VersionPrintsAndExitsZero) {
-  ChildProcess server(ShoalBinaryPath(), {"--version"});
-  EXPECT_EQ(server.WaitForExit(10000), 0);
+  Subprocess server({ShoalBinaryPath(), "--version"});
+  EXPECT_EQ(server.Wait(milliseconds(10000)), 0);
 }
 
 // The README's run command: the built-in default (echo on 0.0.0.0:7000).
 TEST(ShoalBinaryTest, BuiltInDefaultEchoesOnPort7000AndStopsOnSigterm) {
-  ChildProcess server(ShoalBinaryPath(), {});
-  auto line = server.WaitForStderrLine("listening:", 20000);
-  ASSERT_TRUE(line.has_value()) << server.stderr_text();
+  Subprocess server({ShoalBinaryPath(), });
+  auto line = server.WaitForStderrLine("listening:", milliseconds(20000));
+  ASSERT_TRUE(line.has_value()) << server.err();
   EXPECT_NE(line->find("0.0.0.0:7000"), std::string::npos) << *line;
-  int fd = ConnectTo(7000);
+  auto connected = Connect(static_cast<uint16_t>(7000));
+  int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(WriteAll(fd, EncodeFrame("hello")));
-  EXPECT_EQ(ReadUpTo(fd, 9, 10000), EncodeFrame("hello"));
+  ASSERT_TRUE(SendAll(fd, EncodeFrame("hello"), seconds(10)).ok());
+  EXPECT_EQ(ReadUpTo(fd, 9, milliseconds(10000)), EncodeFrame("hello"));
   close(fd);
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 TEST(ShoalBinaryTest, CheckConfigOnBrokenFileExitsOneNamingLineAndColumn) {
@@ -59,18 +46,18 @@ TEST(ShoalBinaryTest, CheckConfigOnBrokenFileExitsOneNamingLineAndColumn) {
                                    "workers: 2\n"
                                    "timeouts:\n"
                                    "  idel: 5s\n");
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path, "--check_config"});
-  EXPECT_EQ(server.WaitForExit(10000), 1);
-  const std::string& err = server.stderr_text();
+  Subprocess server({ShoalBinaryPath(), "--config=" + path, "--check_config"});
+  EXPECT_EQ(server.Wait(milliseconds(10000)), 1);
+  const std::string& err = server.err();
   EXPECT_NE(err.find("broken.yaml:3:3"), std::string::npos) << err;
   EXPECT_NE(err.find("timeouts.idel"), std::string::npos) << err;
   EXPECT_NE(err.find("did you mean 'idle'"), std::string::npos) << err;
 }
 
 TEST(ShoalBinaryTest, CheckConfigOnValidFileExitsZero) {
-  std::string path = WriteTempFile("valid.yaml", Config("timeouts:\n  idle: 5s\n"));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path, "--check_config"});
-  EXPECT_EQ(server.WaitForExit(10000), 0) << server.stderr_text();
+  std::string path = WriteTempFile("valid.yaml", EchoServerConfig(2, "timeouts:\n  idle: 5s\n"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + path, "--check_config"});
+  EXPECT_EQ(server.Wait(milliseconds(10000)), 0) << server.err();
 }
 
 TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
@@ -88,21 +75,21 @@ TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
       "in_use.yaml", "listeners:\n  - name: echo\n    address: 127.0.0.1:" +
                          std::to_string(port) +
                          "\n    protocol: echo\nadmin:\n  address: 127.0.0.1:0\n");
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
-  EXPECT_EQ(server.WaitForExit(10000), 2);
-  EXPECT_NE(server.stderr_text().find("Address already in use"), std::string::npos)
-      << server.stderr_text();
-  EXPECT_NE(server.stderr_text().find(std::to_string(port)), std::string::npos)
-      << server.stderr_text();
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  EXPECT_EQ(server.Wait(milliseconds(10000)), 2);
+  EXPECT_NE(server.err().find("Address already in use"), std::string::npos)
+      << server.err();
+  EXPECT_NE(server.err().find(std::to_string(port)), std::string::npos)
+      << server.err();
   close(blocker);
 }
 
 // SIGTERM while clients pipeline: every echo a client receives is complete and exact, each
 // connection ends with a clean EOF (no reset), and the process exits 0 well within the drain.
 TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
-  std::string path = WriteTempFile("drain.yaml", Config("timeouts:\n  drain: 5s\n"));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
-  int port = StartAndGetPort(server);
+  std::string path = WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  drain: 5s\n"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  int port = WaitForPorts(server).listener;
   ASSERT_GT(port, 0);
 
   constexpr int kClients = 16;
@@ -112,7 +99,8 @@ TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      int fd = ConnectTo(port);
+      auto connected = Connect(static_cast<uint16_t>(port));
+  int fd = connected.ok() ? connected->release() : -1;
       if (fd < 0) {
         failures[c] = "connect failed";
         return;
@@ -128,9 +116,10 @@ TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
           frames.push_back(EncodeFrame(payload));
           batch += frames.back();
         }
-        if (!WriteAll(fd, batch)) break;  // the server may have closed its side already
+        // The server may have closed its side already.
+        if (!SendAll(fd, batch, seconds(10)).ok()) break;
         for (const std::string& frame : frames) {
-          std::string got = ReadUpTo(fd, frame.size(), 10000);
+          std::string got = ReadUpTo(fd, frame.size(), milliseconds(10000));
           if (got.empty()) {
             // EOF: must be clean, not a reset.
             char byte;
@@ -160,35 +149,36 @@ TEST(ShoalBinaryTest, SigtermUnderLoadFinishesFramesInFlightAndExitsZero) {
   ASSERT_GE(frames_echoed.load(), 2000) << "load never got going";
   auto signalled = std::chrono::steady_clock::now();
   server.Signal(SIGTERM);
-  auto code = server.WaitForExit(10000);
+  auto code = server.Wait(milliseconds(10000));
   auto took = std::chrono::steady_clock::now() - signalled;
   for (auto& client : clients) client.join();
-  EXPECT_EQ(code, 0) << server.stderr_text();
+  EXPECT_EQ(code, 0) << server.err();
   EXPECT_LT(took, std::chrono::seconds(5)) << "must finish within timeouts.drain";
   for (int c = 0; c < kClients; ++c) EXPECT_EQ(failures[c], "") << "client " << c;
 }
 
 TEST(ShoalBinaryTest, SighupWithInvalidFileIsRejectedAndServingContinues) {
-  std::string path = WriteTempFile("reload.yaml", Config(""));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
-  int port = StartAndGetPort(server);
+  std::string path = WriteTempFile("reload.yaml", EchoServerConfig(2));
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  int port = WaitForPorts(server).listener;
   ASSERT_GT(port, 0);
-  int fd = ConnectTo(port);
+  auto connected = Connect(static_cast<uint16_t>(port));
+  int fd = connected.ok() ? connected->release() : -1;
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(WriteAll(fd, EncodeFrame("before")));
-  ASSERT_EQ(ReadUpTo(fd, 10, 10000), EncodeFrame("before"));
+  ASSERT_TRUE(SendAll(fd, EncodeFrame("before"), seconds(10)).ok());
+  ASSERT_EQ(ReadUpTo(fd, 10, milliseconds(10000)), EncodeFrame("before"));
 
-  WriteTempFile("reload.yaml", Config("timeouts:\n  idle: soon\n"));
+  WriteTempFile("reload.yaml", EchoServerConfig(2, "timeouts:\n  idle: soon\n"));
   server.Signal(SIGHUP);
-  ASSERT_TRUE(server.WaitForStderrLine("config rejected", 10000).has_value())
-      << server.stderr_text();
-  EXPECT_NE(server.stderr_text().find("reload.yaml:9:9"), std::string::npos)
-      << server.stderr_text();
-  ASSERT_TRUE(WriteAll(fd, EncodeFrame("after")));
-  EXPECT_EQ(ReadUpTo(fd, 9, 10000), EncodeFrame("after"));
+  ASSERT_TRUE(server.WaitForStderrLine("config rejected", milliseconds(10000)).has_value())
+      << server.err();
+  EXPECT_NE(server.err().find("reload.yaml:9:9"), std::string::npos)
+      << server.err();
+  ASSERT_TRUE(SendAll(fd, EncodeFrame("after"), seconds(10)).ok());
+  EXPECT_EQ(ReadUpTo(fd, 9, milliseconds(10000)), EncodeFrame("after"));
   close(fd);
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 }  // namespace

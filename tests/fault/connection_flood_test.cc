@@ -7,9 +7,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr int64_t kLimit = 100;
@@ -35,9 +41,8 @@ TEST(ConnectionFlood, ExcessClosedAtAcceptAsOverloadExistingKeepWorkingAndCountR
   TestServerOptions options;
   options.workers = 2;
   options.max_connections = kLimit;
-  auto server_or = TestServer::Start(options);
-  ASSERT_TRUE(server_or.ok()) << server_or.status();
-  TestServer& server = **server_or;
+  ASSERT_OK_AND_ASSIGN(auto server_or, TestServer::Start(options));
+  TestServer& server = *server_or;
 
   // Fill the server to its limit.
   auto held_or = ConnectMany(server.port(), kLimit, Deadline::In(std::chrono::seconds(20)));
@@ -99,4 +104,4 @@ TEST(ConnectionFlood, ExcessClosedAtAcceptAsOverloadExistingKeepWorkingAndCountR
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -15,14 +15,16 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/e2e/process.h"
-#include "tests/integration/test_support.h"
-#include "tests/metrics/http_get.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/shoal_process.h"
+#include "tests/support/subprocess.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
-
-using testing::ChildProcess;
 
 constexpr int kNoFile = 64;
 constexpr size_t kFlood = 150;
@@ -61,7 +63,7 @@ enum class Outcome { kServed, kClosed, kStuck };
 
 // Sends one frame and classifies what comes back.
 Outcome Probe(int fd, const std::string& frame, Deadline deadline) {
-  if (!WriteAll(fd, frame, deadline).ok()) return Outcome::kClosed;
+  if (!SendAll(fd, frame, deadline).ok()) return Outcome::kClosed;
   std::string data;
   EndKind end = WaitForEnd(fd, deadline, &data);
   if (end == EndKind::kData) {
@@ -76,24 +78,15 @@ Outcome Probe(int fd, const std::string& frame, Deadline deadline) {
 
 TEST(FdExhaustion, NoBusyLoopEmfileCountedExistingServedAndAcceptingResumes) {
   RaiseFdLimitToHard();
-  const std::string config = testing::WriteTempFile(
-      "fd.yaml",
-      "workers: 1\n"
-      "listeners:\n"
-      "  - name: echo\n"
-      "    address: 127.0.0.1:0\n"
-      "    protocol: echo\n"
-      "admin:\n"
-      "  address: 127.0.0.1:0\n");
-  ChildProcess server("/usr/bin/prlimit", {"--nofile=" + std::to_string(kNoFile) + ":" +
+  const std::string config = WriteTempFile("fd.yaml", EchoServerConfig(1));
+  Subprocess server({"/usr/bin/prlimit", "--nofile=" + std::to_string(kNoFile) + ":" +
                                                std::to_string(kNoFile),
-                                           "--", testing::ShoalBinaryPath(), "--config=" + config});
-  auto listening = server.WaitForStderrLine("listening:", 20000);
-  ASSERT_TRUE(listening.has_value()) << server.stderr_text();
-  const uint16_t port = static_cast<uint16_t>(testing::PortFromListeningLine(*listening));
-  auto admin = server.WaitForStderrLine("admin: listening on", 20000);
-  ASSERT_TRUE(admin.has_value()) << server.stderr_text();
-  const int admin_port = testing::PortFromListeningLine(*admin);
+                                           "--", ShoalBinaryPath(), "--config=" + config});
+  ShoalPorts ports = WaitForPorts(server);
+  ASSERT_GT(ports.listener, 0) << server.err();
+  ASSERT_GT(ports.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(ports.listener);
+  const int admin_port = ports.admin;
 
   // The flood: 150 connections, far beyond what 64 descriptors hold.
   auto flood_or = ConnectMany(port, kFlood, Deadline::In(std::chrono::seconds(20)));
@@ -166,7 +159,7 @@ TEST(FdExhaustion, NoBusyLoopEmfileCountedExistingServedAndAcceptingResumes) {
       << "accepting did not resume; " << fresh.size() << " new connections served";
 
   // /metrics (needs a descriptor for the admin connection: 10 are still free).
-  auto metrics = testing::HttpGet(admin_port, "/metrics");
+  auto metrics = HttpGet(admin_port, "/metrics");
   ASSERT_TRUE(metrics.has_value());
   const double emfile = SumSamples(metrics->body, "shoal_accept_errors_total", "errno=\"EMFILE\"");
   const double active = SumSamples(metrics->body, "shoal_connections_active", "listener=\"echo\"");
@@ -188,8 +181,8 @@ TEST(FdExhaustion, NoBusyLoopEmfileCountedExistingServedAndAcceptingResumes) {
   served.clear();
   fresh.clear();
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(20000), std::optional<int>(0)) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(20000)), std::optional<int>(0)) << server.err();
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -21,9 +21,17 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr size_t kSlowloris = 2000;
@@ -62,9 +70,8 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
   // Long enough that the slowloris connections are still there when the measurement ends (the
   // read timeout is what eventually removes them; that is the timeouts suite's subject).
   options.settings.read_timeout_ns = 60'000'000'000;
-  auto server_or = TestServer::Start(options);
-  ASSERT_TRUE(server_or.ok()) << server_or.status();
-  TestServer& server = **server_or;
+  ASSERT_OK_AND_ASSIGN(auto server_or, TestServer::Start(options));
+  TestServer& server = *server_or;
   const uint64_t rss_before = ResidentBytes();
 
   // Well-behaved clients first, placed 5 per worker.
@@ -82,7 +89,7 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
   std::vector<core::ScopedFd> slow = std::move(*slow_or);
   const std::string slow_frame = EncodeFrame(std::string(1000, 's'));
   for (auto& fd : slow) {
-    ASSERT_TRUE(WriteAll(fd.get(), slow_frame.substr(0, 1), Deadline::In(std::chrono::seconds(5)))
+    ASSERT_TRUE(SendAll(fd.get(), slow_frame.substr(0, 1), Deadline::In(std::chrono::seconds(5)))
                     .ok());
   }
 
@@ -131,7 +138,7 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
       while (!stop.load() && Clock::now() - round < milliseconds(100)) {
         auto fd = Connect(server.port(), Deadline::In(std::chrono::seconds(2)));
         if (!fd.ok()) continue;
-        (void)WriteAll(fd->get(), half, Deadline::In(std::chrono::seconds(2)));
+        (void)SendAll(fd->get(), half, Deadline::In(std::chrono::seconds(2)));
         linger lg{1, 0};
         setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         fd->reset();
@@ -172,7 +179,7 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
     for (size_t c = 0; c < good.size(); ++c) {
       frames[c] = EncodeFrame(Payload(16 + (f * 131 + c * 977) % 4081, f * 100 + c));
       sent[c] = Clock::now();
-      auto st = WriteAll(good[c].get(), frames[c], Deadline::In(std::chrono::seconds(10)));
+      auto st = SendAll(good[c].get(), frames[c], Deadline::In(std::chrono::seconds(10)));
       if (!st.ok()) failure = "write: " + st.ToString();
     }
     for (size_t c = 0; c < good.size() && failure.empty(); ++c) {
@@ -228,4 +235,4 @@ TEST(MixedAttack, WellBehavedClientsStayExactAndFastUnderSlowlorisNonReadersAndR
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -17,44 +17,21 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/e2e/process.h"
-#include "tests/integration/test_support.h"
-#include "tests/metrics/http_get.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
+#include "tests/support/subprocess.h"
 #include "tools/loadgen/loadgen.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
-
-using testing::ChildProcess;
 
 constexpr int kDrainS = 5;
 
 std::string Config(const std::string& drain = "5s") {
-  return "workers: 2\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "timeouts:\n"
-         "  drain: " + drain + "\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n";
-}
-
-struct Started {
-  uint16_t port = 0;
-  int admin_port = -1;
-};
-
-Started WaitStarted(ChildProcess& server) {
-  Started s;
-  auto listening = server.WaitForStderrLine("listening:", 20000);
-  EXPECT_TRUE(listening.has_value()) << server.stderr_text();
-  if (listening) s.port = static_cast<uint16_t>(testing::PortFromListeningLine(*listening));
-  auto admin = server.WaitForStderrLine("admin: listening on", 20000);
-  EXPECT_TRUE(admin.has_value()) << server.stderr_text();
-  if (admin) s.admin_port = testing::PortFromListeningLine(*admin);
-  return s;
+  return EchoServerConfig(2, "timeouts:\n  drain: " + drain + "\n");
 }
 
 loadgen::Options LoadOptions(uint16_t port, double seconds, std::atomic<uint64_t>* completed) {
@@ -85,25 +62,26 @@ std::string Errors(const loadgen::ErrorCounts& e) {
 }
 
 TEST(SignalsUnderLoad, SigtermMidLoadNoCorruptFrameExitsZeroWithinDrain) {
-  ChildProcess server(testing::ShoalBinaryPath(),
-                      {"--config=" + testing::WriteTempFile("term.yaml", Config())});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("term.yaml", Config())});
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
 
   std::atomic<uint64_t> completed{0};
   absl::StatusOr<loadgen::Result> result = absl::UnknownError("not run");
-  std::thread load([&] { result = loadgen::Run(LoadOptions(s.port, 4.0, &completed)); });
+  std::thread load([&] { result = loadgen::Run(LoadOptions(port, 4.0, &completed)); });
   // Full load established: thousands of verified responses before the signal.
   bool loaded = WaitFor([&] { return completed.load() > 5000; }, std::chrono::seconds(20));
   const uint64_t at_signal = completed.load();
   const auto signalled = Clock::now();
   server.Signal(SIGTERM);
-  std::optional<int> exit_code = server.WaitForExit((kDrainS + 5) * 1000);
+  std::optional<int> exit_code = server.Wait(milliseconds((kDrainS + 5) * 1000));
   const double exit_s = std::chrono::duration<double>(Clock::now() - signalled).count();
   load.join();
   ASSERT_TRUE(loaded) << "load never ramped up";
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(exit_code, std::optional<int>(0)) << server.stderr_text();
+  EXPECT_EQ(exit_code, std::optional<int>(0)) << server.err();
   EXPECT_LT(exit_s, kDrainS);
   const loadgen::ErrorCounts& e = result->errors;
   std::printf(
@@ -119,21 +97,22 @@ TEST(SignalsUnderLoad, SigtermMidLoadNoCorruptFrameExitsZeroWithinDrain) {
 }
 
 TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
-  ChildProcess server(testing::ShoalBinaryPath(),
-                      {"--config=" + testing::WriteTempFile("queue.yaml", Config())});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
+  Subprocess server({ShoalBinaryPath(), "--config=" + WriteTempFile("queue.yaml", Config())});
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
 
   // Freeze the server so the connections stay in the listeners' accept queues, then connect,
   // send one frame each, and deliver SIGTERM before it runs again.
   constexpr size_t kQueued = 16;
   server.Signal(SIGSTOP);
-  auto fds_or = ConnectMany(s.port, kQueued, Deadline::In(std::chrono::seconds(10)));
+  auto fds_or = ConnectMany(port, kQueued, Deadline::In(std::chrono::seconds(10)));
   ASSERT_TRUE(fds_or.ok()) << fds_or.status();
   std::vector<std::string> frames;
   for (size_t i = 0; i < kQueued; ++i) {
     frames.push_back(EncodeFrame("queued connection " + std::to_string(i)));
-    ASSERT_TRUE(WriteAll((*fds_or)[i].get(), frames[i], Deadline::In(std::chrono::seconds(5))).ok());
+    ASSERT_TRUE(SendAll((*fds_or)[i].get(), frames[i], Deadline::In(std::chrono::seconds(5))).ok());
   }
   server.Signal(SIGTERM);
   server.Signal(SIGCONT);
@@ -161,8 +140,8 @@ TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
       ++refused;
     }
   }
-  EXPECT_EQ(server.WaitForExit((kDrainS + 5) * 1000), std::optional<int>(0))
-      << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds((kDrainS + 5) * 1000)), std::optional<int>(0))
+      << server.err();
   std::printf("FIGURES accept_queue: %zu queued at SIGTERM: %zu answered then EOF, %zu refused\n",
               kQueued, answered, refused);
   // The drain accepts everything queued before closing its listeners (DESIGN.md section 9).
@@ -170,29 +149,31 @@ TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
 }
 
 TEST(SignalsUnderLoad, SighupWithInvalidFileIsRejectedNothingChangesNothingDrops) {
-  const std::string path = testing::WriteTempFile("hup.yaml", Config("7s"));
-  ChildProcess server(testing::ShoalBinaryPath(), {"--config=" + path});
-  Started s = WaitStarted(server);
-  ASSERT_GT(s.port, 0);
-  auto config_before = testing::HttpGet(s.admin_port, "/config");
+  const std::string path = WriteTempFile("hup.yaml", Config("7s"));
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
+  ShoalPorts s = WaitForPorts(server);
+  ASSERT_GT(s.listener, 0) << server.err();
+  ASSERT_GT(s.admin, 0) << server.err();
+  const uint16_t port = static_cast<uint16_t>(s.listener);
+  auto config_before = HttpGet(s.admin, "/config");
   ASSERT_TRUE(config_before.has_value());
 
   std::atomic<uint64_t> completed{0};
   absl::StatusOr<loadgen::Result> result = absl::UnknownError("not run");
-  std::thread load([&] { result = loadgen::Run(LoadOptions(s.port, 3.0, &completed)); });
+  std::thread load([&] { result = loadgen::Run(LoadOptions(port, 3.0, &completed)); });
   bool loaded = WaitFor([&] { return completed.load() > 5000; }, std::chrono::seconds(20));
-  const size_t from = server.stderr_text().size();
+  const size_t from = server.err().size();
   // Invalid: an unknown key and a bad duration.
-  testing::WriteTempFile("hup.yaml", Config("7s") + "limits:\n  max_conections: 5\n"
+  WriteTempFile("hup.yaml", Config("7s") + "limits:\n  max_conections: 5\n"
                                                    "timeouts:\n  idle: forever\n");
   server.Signal(SIGHUP);
-  auto rejected = server.WaitForStderrLine("config rejected", 10000, from);
+  auto rejected = server.WaitForStderrLine("config rejected", milliseconds(10000), from);
   const uint64_t at_reload = completed.load();
   load.join();
   ASSERT_TRUE(loaded);
-  ASSERT_TRUE(rejected.has_value()) << server.stderr_text().substr(from);
+  ASSERT_TRUE(rejected.has_value()) << server.err().substr(from);
   ASSERT_TRUE(result.ok()) << result.status();
-  auto config_after = testing::HttpGet(s.admin_port, "/config");
+  auto config_after = HttpGet(s.admin, "/config");
   ASSERT_TRUE(config_after.has_value());
   EXPECT_EQ(config_after->body, config_before->body);
   const loadgen::ErrorCounts& e = result->errors;
@@ -207,8 +188,8 @@ TEST(SignalsUnderLoad, SighupWithInvalidFileIsRejectedNothingChangesNothingDrops
   EXPECT_GT(result->verified, at_reload);
   // Still serving after the rejected reload.
   server.Signal(SIGTERM);
-  EXPECT_EQ(server.WaitForExit(15000), std::optional<int>(0)) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), std::optional<int>(0)) << server.err();
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

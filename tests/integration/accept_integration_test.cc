@@ -15,14 +15,20 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 
 // 400 connections over 4 reuseport workers: every worker accepts some (the kernel hashes the
 // 4-tuple, so with 400 connections an empty worker means the sockets are not in one reuseport
@@ -32,9 +38,8 @@ TEST(AcceptIntegration, ReuseportSpreadsConnectionsOverEveryWorker) {
   RaiseFdLimitToHard();
   TestServerOptions options;
   options.workers = 4;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   auto fds = ConnectMany(s.port(), kConnections, deadline);
@@ -134,7 +139,7 @@ class FdTableFiller {
 // Echoes one small frame on `fd`.
 void ExpectEcho(int fd, const std::string& payload, Deadline deadline, const std::string& what) {
   std::string frame = EncodeFrame(payload);
-  absl::Status written = WriteAll(fd, frame, deadline);
+  absl::Status written = SendAll(fd, frame, deadline);
   ASSERT_TRUE(written.ok()) << what << ": " << written;
   auto echoed = ReadExactly(fd, frame.size(), deadline);
   ASSERT_TRUE(echoed.ok()) << what << ": " << echoed.status();
@@ -147,9 +152,8 @@ void ExpectEcho(int fd, const std::string& payload, Deadline deadline, const std
 TEST(AcceptIntegration, EmfileIsCountedDoesNotSpinAndRecovers) {
   TestServerOptions options;
   options.workers = 1;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);
 
   Deadline deadline = Deadline::In(kTestDeadline);
@@ -229,10 +233,9 @@ TEST(AcceptIntegration, EmfileIsCountedDoesNotSpinAndRecovers) {
   const uint64_t accepted_before = s.accepted();
   std::vector<core::ScopedFd> fresh;
   for (int i = 0; i < 5; ++i) {
-    auto fd = Connect(s.port(), deadline);
-    ASSERT_TRUE(fd.ok()) << fd.status();
-    ASSERT_NO_FATAL_FAILURE(ExpectEcho(fd->get(), "after " + std::to_string(i), deadline, "fresh"));
-    fresh.push_back(std::move(*fd));
+    ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
+    ASSERT_NO_FATAL_FAILURE(ExpectEcho(fd.get(), "after " + std::to_string(i), deadline, "fresh"));
+    fresh.push_back(std::move(fd));
   }
   EXPECT_TRUE(WaitFor([&] { return s.accepted() == accepted_before + 5; },
                       std::chrono::seconds(5)))
@@ -259,4 +262,4 @@ TEST(AcceptIntegration, EmfileIsCountedDoesNotSpinAndRecovers) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

@@ -6,12 +6,17 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 // A connection that moves no byte for this long is stalled (normal progress is continuous).
 constexpr auto kStallTimeout = std::chrono::seconds(5);
 
@@ -23,23 +28,18 @@ class WatermarkStallTest : public ::testing::TestWithParam<uint32_t> {};
 // was paused, although no new edge will come for it.
 TEST_P(WatermarkStallTest, PausedConnectionResumesAndDeliversEverything) {
   const uint32_t frame_bytes = GetParam();
-  TestServerOptions options;
-  options.workers = 1;
-  options.settings.high_watermark = 64 << 10;
-  options.settings.low_watermark = 16 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  TestServerOptions options = SmallWatermarkOptions();
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);
 
   Deadline deadline = Deadline::In(kTestDeadline);
   ClientOptions client;
   client.receive_buffer = 64 << 10;  // small, so the echo backs up into the server quickly
-  auto fd = Connect(s.port(), deadline, client);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline, client));
 
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream::Fixed(frame_bytes, frame_bytes, 8 << 20));
+  size_t i = driver.Add(fd.get(), FrameStream::Fixed(frame_bytes, frame_bytes, 8 << 20));
   EchoDriver::Conn& c = driver.conn(i);
   c.read_enabled = false;
   // Until the connection is paused now (more pauses than resumes) and our socket takes no more.
@@ -91,9 +91,8 @@ TEST(BackpressureIntegration, WorkerBudgetCapsOutputAndLightClientsProceed) {
   options.settings.high_watermark = 1 << 20;
   options.settings.low_watermark = 256 << 10;
   const uint64_t read_budget = options.settings.read_budget_bytes;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   ClientOptions client;
@@ -202,4 +201,4 @@ TEST(BackpressureIntegration, WorkerBudgetCapsOutputAndLightClientsProceed) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

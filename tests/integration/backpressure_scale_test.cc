@@ -6,9 +6,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 constexpr auto kStallTimeout = std::chrono::seconds(5);
@@ -16,16 +22,14 @@ constexpr auto kStallTimeout = std::chrono::seconds(5);
 TEST(BackpressureScale, GibibyteNonReaderIsPausedWithBoundedMemoryThenDeliveredExactly) {
   TestServerOptions options;
   options.workers = 1;  // defaults: high watermark 1 MiB, low 256 KiB
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);
   Deadline deadline = Deadline::In(std::chrono::seconds(100));
 
-  auto fd = Connect(s.port(), deadline);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream::Fixed(9, 64 << 10, uint64_t{1} << 30));
+  size_t i = driver.Add(fd.get(), FrameStream::Fixed(9, 64 << 10, uint64_t{1} << 30));
   EchoDriver::Conn& c = driver.conn(i);
   c.read_enabled = false;
 
@@ -73,9 +77,8 @@ TEST(BackpressureScale, TwoHundredNonReadersDoNotStopFiftyReaders) {
   options.settings.high_watermark = 64 << 10;
   options.settings.low_watermark = 16 << 10;
   options.settings.worker_budget = kBudget;  // below 100 x high watermark per worker
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   Deadline deadline = Deadline::In(std::chrono::seconds(60));
 
   ClientOptions small_window;
@@ -84,18 +87,17 @@ TEST(BackpressureScale, TwoHundredNonReadersDoNotStopFiftyReaders) {
   std::vector<core::ScopedFd> sockets;
   std::vector<size_t> readers;
   for (size_t k = 0; k < kNonReaders + kReaders; ++k) {
-    auto fd = Connect(s.port(), deadline, small_window);
-    ASSERT_TRUE(fd.ok()) << fd.status();
+    ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline, small_window));
     size_t i;
     if (k < kNonReaders) {
-      i = driver.Add(fd->get(), FrameStream::Fixed(k, 16 << 10, 2 << 20));
+      i = driver.Add(fd.get(), FrameStream::Fixed(k, 16 << 10, 2 << 20));
       driver.conn(i).read_enabled = false;
     } else {
-      i = driver.Add(fd->get(), FrameStream(k, std::vector<uint32_t>(100, 1024)));
+      i = driver.Add(fd.get(), FrameStream(k, std::vector<uint32_t>(100, 1024)));
       driver.conn(i).ping_pong = true;
       readers.push_back(i);
     }
-    sockets.push_back(std::move(*fd));
+    sockets.push_back(std::move(fd));
   }
 
   int64_t max_queued = 0;
@@ -129,4 +131,4 @@ TEST(BackpressureScale, TwoHundredNonReadersDoNotStopFiftyReaders) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

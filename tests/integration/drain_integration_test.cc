@@ -8,14 +8,19 @@
 
 #include "core/event_loop.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 
 struct DrainResult {
   std::atomic<bool> done{false};
@@ -35,9 +40,8 @@ TEST(DrainIntegration, DrainMidBurstEndsOnFrameBoundariesWithFin) {
   TestServerOptions options;
   options.workers = 2;
   options.max_frame_bytes = 64 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   auto placed = ConnectBalanced(s, kPerWorker, deadline);
@@ -125,9 +129,8 @@ TEST(DrainIntegration, DrainEndsAtTheBoundaryOfTheFrameInFlight) {
   constexpr auto kDrainTimeout = std::chrono::seconds(3);
   TestServerOptions options;
   options.workers = 1;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   auto fds = ConnectMany(s.port(), kConnections, deadline);
@@ -182,4 +185,4 @@ TEST(DrainIntegration, DrainEndsAtTheBoundaryOfTheFrameInFlight) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

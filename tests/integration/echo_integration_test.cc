@@ -7,14 +7,21 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
+#include "tests/support/test_server.h"
+#include "tests/support/worker_placement.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 
 // 1000 connections, all open at once, each pipelining 2..6 frames of 0..64 KiB random bytes; every
 // byte must come back exactly and in order, and the server's counters must agree.
@@ -26,9 +33,8 @@ TEST(EchoIntegration, ThousandConcurrentPipelinedConnections) {
   TestServerOptions options;
   options.workers = 4;
   options.max_frame_bytes = 64 * 1024;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   auto fds = ConnectMany(s.port(), kConnections, deadline);
@@ -88,15 +94,13 @@ TEST(EchoIntegration, SixteenMiBFrameAtTheLimit) {
   TestServerOptions options;
   options.workers = 1;
   options.max_frame_bytes = kBig;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
-  auto fd = Connect(s.port(), deadline);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
   EchoDriver driver;
-  driver.Add(fd->get(), FrameStream(16, {kBig, 1000}));
+  driver.Add(fd.get(), FrameStream(16, {kBig, 1000}));
   ASSERT_EQ(driver.Run(deadline), EchoDriver::Result::kAllFinished)
       << driver.Summary() << "\n" << s.StatsSummary();
   ASSERT_FALSE(driver.conn(0).failed()) << driver.Summary();
@@ -115,9 +119,8 @@ TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
   TestServerOptions options;
   options.workers = 2;
   options.max_frame_bytes = kMax;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   auto placed = ConnectBalanced(s, 3, deadline);
@@ -150,14 +153,14 @@ TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
 
   // The bad connection works until it sends the oversize length.
   std::string frame = EncodeFrame("hello");
-  ASSERT_TRUE(WriteAll(bad_fd, frame, deadline).ok());
+  ASSERT_TRUE(SendAll(bad_fd, frame, deadline).ok());
   auto echoed = ReadExactly(bad_fd, frame.size(), deadline);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, frame);
   uint64_t closed_before = s.closed_total();
 
   std::string oversize = EncodeFrameHeader(static_cast<uint32_t>(kMax + 1)) + std::string(100, 'x');
-  ASSERT_TRUE(WriteAll(bad_fd, oversize, deadline).ok());
+  ASSERT_TRUE(SendAll(bad_fd, oversize, deadline).ok());
   EndKind end = WaitForEnd(bad_fd, deadline);
   EXPECT_TRUE(end == EndKind::kEof || end == EndKind::kReset) << EndKindName(end);
   // Having seen the end, the client closes too (the server may linger for our FIN before it
@@ -184,24 +187,22 @@ TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
 TEST(EchoIntegration, HalfCloseSmallFramesEchoedThenEof) {
   TestServerOptions options;
   options.workers = 1;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
-  auto fd = Connect(s.port(), deadline);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
   FrameStream stream(4, {0, 1, 7, 300, 4096, 0, 12});
   std::string bytes(stream.size(), '\0');
   stream.Fill(0, bytes.data(), bytes.size());
-  ASSERT_TRUE(WriteAll(fd->get(), bytes, deadline).ok());
-  ASSERT_EQ(shutdown(fd->get(), SHUT_WR), 0);
+  ASSERT_TRUE(SendAll(fd.get(), bytes, deadline).ok());
+  ASSERT_EQ(shutdown(fd.get(), SHUT_WR), 0);
 
-  auto echoed = ReadExactly(fd->get(), bytes.size(), deadline);
+  auto echoed = ReadExactly(fd.get(), bytes.size(), deadline);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_TRUE(*echoed == bytes) << "echo differs";
   std::string extra;
-  EndKind end = WaitForEnd(fd->get(), deadline, &extra);
+  EndKind end = WaitForEnd(fd.get(), deadline, &extra);
   EXPECT_EQ(end, EndKind::kEof) << EndKindName(end) << " (" << extra.size() << " extra bytes)";
 
   ASSERT_TRUE(WaitFor([&] { return s.closed_total() == 1; }, std::chrono::seconds(5)))
@@ -219,18 +220,16 @@ TEST(EchoIntegration, HalfCloseWithOutputQueuedEchoesEverythingThenEof) {
   options.max_frame_bytes = 4 << 20;
   options.settings.high_watermark = 256 << 10;
   options.settings.low_watermark = 64 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
   ClientOptions client;
   client.receive_buffer = 64 << 10;  // keep the echo in the server's queue, not in our socket
-  auto fd = Connect(s.port(), deadline, client);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline, client));
 
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream(5, {3, 4 << 20, 0, 3 << 20, 100, 1 << 20, 5}));
+  size_t i = driver.Add(fd.get(), FrameStream(5, {3, 4 << 20, 0, 3 << 20, 100, 1 << 20, 5}));
   driver.conn(i).shutdown_after_write = true;
   driver.conn(i).expect_eof = true;
   driver.conn(i).read_enabled = false;
@@ -256,4 +255,4 @@ TEST(EchoIntegration, HalfCloseWithOutputQueuedEchoesEverythingThenEof) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

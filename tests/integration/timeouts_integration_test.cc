@@ -5,14 +5,18 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/test_support.h"
+#include "tests/integration/integration_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
-
-constexpr auto kTestDeadline = std::chrono::seconds(40);
 constexpr int64_t kReadTimeoutNs = 300'000'000;
 
 // A client pipelining with 1.5 frames in flight: every frame completes within microseconds of
@@ -22,15 +26,13 @@ TEST(TimeoutsIntegration, ReadTimeoutTimesEachFrameNotAPipeliningConnection) {
   TestServerOptions options;
   options.workers = 1;
   options.settings.read_timeout_ns = kReadTimeoutNs;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
-  auto fd = Connect(s.port(), deadline);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline));
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream(77, std::vector<uint32_t>(10000000, 1000)));
+  size_t i = driver.Add(fd.get(), FrameStream(77, std::vector<uint32_t>(10000000, 1000)));
   EchoDriver::Conn& c = driver.conn(i);
   c.ping_pong = true;
   c.half_frame_ahead = true;
@@ -52,23 +54,18 @@ TEST(TimeoutsIntegration, ReadTimeoutTimesEachFrameNotAPipeliningConnection) {
 // read). The frame is incomplete only because the server stopped reading: no read_timeout. When
 // the client reads, everything arrives.
 TEST(TimeoutsIntegration, ReadTimeoutDoesNotRunWhileTheServerPausedReading) {
-  TestServerOptions options;
-  options.workers = 1;
+  TestServerOptions options = SmallWatermarkOptions();
   options.settings.read_timeout_ns = kReadTimeoutNs;
-  options.settings.high_watermark = 64 << 10;
-  options.settings.low_watermark = 16 << 10;
-  auto server = TestServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  TestServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.worker_stats(0);
 
   Deadline deadline = Deadline::In(kTestDeadline);
   ClientOptions client;
   client.receive_buffer = 64 << 10;
-  auto fd = Connect(s.port(), deadline, client);
-  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_OK_AND_ASSIGN(core::ScopedFd fd, Connect(s.port(), deadline, client));
   EchoDriver driver;
-  size_t i = driver.Add(fd->get(), FrameStream::Fixed(3, 1000, 8 << 20));
+  size_t i = driver.Add(fd.get(), FrameStream::Fixed(3, 1000, 8 << 20));
   EchoDriver::Conn& c = driver.conn(i);
   c.read_enabled = false;
   ASSERT_EQ(driver.Run(deadline, [&] {
@@ -87,4 +84,4 @@ TEST(TimeoutsIntegration, ReadTimeoutDoesNotRunWhileTheServerPausedReading) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

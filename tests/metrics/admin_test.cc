@@ -1,19 +1,18 @@
 // AdminServer in process: its four endpoints over real loopback sockets through the project's
 // HTTP implementation, /readyz flipping to 503 on SetDraining, /config following SetConfigYaml,
 // and a scrape that sees the stats a worker wrote.
+#include "core/stats.h"
+#include "metrics/metrics.h"
+#include "metrics/worker_stats_collector.h"
 #include "server/admin.h"
+#include "tests/support/exposition.h"
+#include "tests/support/http_client.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <memory>
 #include <string>
-
-#include "core/stats.h"
-#include "metrics/metrics.h"
-#include "metrics/worker_stats_collector.h"
-#include "tests/metrics/exposition.h"
-#include "tests/metrics/http_get.h"
 
 namespace shoal::server {
 namespace {
@@ -49,7 +48,8 @@ TEST_F(AdminServerTest, MetricsServesTheTextFormatWithItsContentType) {
   auto response = HttpGet(port_, "/metrics");
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response->Header("content-type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
   auto e = shoal::testing::ParseExposition(response->body);
   EXPECT_TRUE(e.errors.empty());
   EXPECT_EQ(e.Value("shoal_build_info", {{"version", "9.9.9"}}), 1.0);
@@ -88,7 +88,7 @@ TEST_F(AdminServerTest, ConfigServesTheLatestYaml) {
   auto config = HttpGet(port_, "/config");
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->status, 200);
-  EXPECT_EQ(config->headers["content-type"], "application/yaml");
+  EXPECT_EQ(config->Header("content-type").value_or(""), "application/yaml");
   EXPECT_EQ(config->body, "workers: 1\n");
   admin_->SetConfigYaml("workers: 4\n");
   config = HttpGet(port_, "/config");
@@ -104,11 +104,11 @@ TEST_F(AdminServerTest, QueryStringsHeadOtherMethodsAndUnknownPaths) {
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->status, 200);
   EXPECT_TRUE(head->body.empty());
-  EXPECT_GT(std::stoul(head->headers["content-length"]), 0u);
+  EXPECT_GT(std::stoul(head->Header("content-length").value_or("")), 0u);
   auto post = HttpRequest(port_, "POST", "/metrics");
   ASSERT_TRUE(post.has_value());
   EXPECT_EQ(post->status, 405);
-  EXPECT_EQ(post->headers["allow"], "GET, HEAD");
+  EXPECT_EQ(post->Header("allow").value_or(""), "GET, HEAD");
   auto missing = HttpGet(port_, "/nope");
   ASSERT_TRUE(missing.has_value());
   EXPECT_EQ(missing->status, 404);
@@ -124,7 +124,7 @@ TEST_F(AdminServerTest, SecondServerOnTheSameAddressFailsToBind) {
 TEST_F(AdminServerTest, StopIsIdempotentAndClosesTheListener) {
   admin_->Stop();
   admin_->Stop();
-  EXPECT_FALSE(HttpGet(port_, "/healthz", 2000).has_value());
+  EXPECT_FALSE(HttpGet(port_, "/healthz", std::chrono::milliseconds(2000)).has_value());
 }
 
 }  // namespace

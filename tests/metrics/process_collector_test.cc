@@ -1,6 +1,8 @@
 // ProcessCollector: the parsers on real-world and tricky input, exact values over a fake procfs
 // tree, and the real /proc/self compared with what the test itself measures.
 #include "metrics/process_collector.h"
+#include "prometheus/text_serializer.h"
+#include "tests/support/exposition.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,9 +20,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "prometheus/text_serializer.h"
-#include "tests/metrics/exposition.h"
 
 namespace shoal::metrics {
 namespace {

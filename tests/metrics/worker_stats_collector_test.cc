@@ -1,7 +1,13 @@
 // WorkerStatsCollector: exact values after known events on directly constructed per-worker stats,
 // cumulative histogram buckets at their boundaries, per-listener sums over workers, every close
 // reason and accept errno present, and label escaping in the text output.
+#include "core/close_reason.h"
+#include "core/stats.h"
+#include "metrics/metrics.h"
 #include "metrics/worker_stats_collector.h"
+#include "prometheus/metric_type.h"
+#include "prometheus/text_serializer.h"
+#include "tests/support/exposition.h"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +16,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "core/close_reason.h"
-#include "core/stats.h"
-#include "metrics/metrics.h"
-#include "prometheus/metric_type.h"
-#include "prometheus/text_serializer.h"
-#include "tests/metrics/exposition.h"
 
 namespace shoal::metrics {
 namespace {

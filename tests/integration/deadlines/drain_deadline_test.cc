@@ -10,9 +10,15 @@
 
 #include "core/event_loop.h"
 #include "gtest/gtest.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -20,15 +26,14 @@ using core::CloseReason;
 constexpr milliseconds kDrain{1000};
 
 TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
-  EchoServerOptions options;
+  TestServerOptions options;
   options.workers = 1;
   // Far beyond the test: only the drain may close anything.
   options.settings.idle_timeout_ns = Nanos(milliseconds(20000));
   options.settings.read_timeout_ns = Nanos(milliseconds(20000));
   options.settings.write_timeout_ns = Nanos(milliseconds(20000));
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto idle = Connect(s.port());
   ASSERT_TRUE(idle.ok()) << idle.status();
@@ -46,13 +51,13 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   const int64_t deadline_ns = core::MonotonicNowNs() + Nanos(kDrain);
   s.server().Drain(deadline_ns, [drained_at] { drained_at->set_value(Clock::now()); });
 
-  End idle_end = WaitForEnd(idle->get(), milliseconds(5000));
+  End idle_end = ReadUntilEnd(idle->get(), milliseconds(5000));
   ASSERT_EQ(idle_end.kind, End::Kind::kEof) << idle_end.ToString() << "; " << s.StatsSummary();
   double idle_closed_ms = MillisBetween(drain_start, idle_end.at);
   EXPECT_LE(idle_closed_ms, (kTick + kSlack).count()) << "an idle connection must close at once";
   idle->reset();  // our FIN ends the server's linger
 
-  End mid_end = WaitForEnd(mid_frame->get(), kDrain + milliseconds(5000));
+  End mid_end = ReadUntilEnd(mid_frame->get(), kDrain + milliseconds(5000));
   ASSERT_EQ(mid_end.kind, End::Kind::kEof) << mid_end.ToString() << "; " << s.StatsSummary();
   EXPECT_EQ(mid_end.data_bytes, 0u) << "half a header is never echoed";
   double mid_closed_ms = MillisBetween(drain_start, mid_end.at);
@@ -71,4 +76,4 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

@@ -12,17 +12,23 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
 
 constexpr milliseconds kIdle{300};
 
-EchoServerOptions IdleOptions() {
-  EchoServerOptions options;
+TestServerOptions IdleOptions() {
+  TestServerOptions options;
   options.settings.idle_timeout_ns = Nanos(kIdle);
   options.settings.read_timeout_ns = Nanos(milliseconds(10000));
   options.settings.write_timeout_ns = Nanos(milliseconds(10000));
@@ -32,14 +38,13 @@ EchoServerOptions IdleOptions() {
 // A connection that never sends anything: its only activity is the accept, which happens after
 // the client starts connecting, so the close comes at least `idle` after `t0`.
 TEST(IdleDeadline, SilentConnectionClosesAfterIdle) {
-  auto server = EchoServer::Start(IdleOptions());
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(IdleOptions()));
+  TestServer& s = *server;
 
   Clock::time_point t0 = Clock::now();
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();
-  End end = WaitForEnd(fd->get(), kIdle + milliseconds(5000));
+  End end = ReadUntilEnd(fd->get(), kIdle + milliseconds(5000));
   ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
   EXPECT_EQ(end.data_bytes, 0u);
   double elapsed = MillisBetween(t0, end.at);
@@ -62,11 +67,10 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
   constexpr milliseconds kActiveIdle{600};
   constexpr milliseconds kGap{150};
   constexpr int kPings = 13;  // 12 gaps = 3 idle periods
-  EchoServerOptions options = IdleOptions();
+  TestServerOptions options = IdleOptions();
   options.settings.idle_timeout_ns = Nanos(kActiveIdle);
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();
@@ -85,7 +89,7 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
     ASSERT_TRUE(PingPong(fd->get(), "ping " + std::to_string(i), milliseconds(5000)).ok());
     last_echoed = Clock::now();
   }
-  End end = WaitForEnd(fd->get(), kActiveIdle + milliseconds(5000));
+  End end = ReadUntilEnd(fd->get(), kActiveIdle + milliseconds(5000));
   ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
   double since_sent = MillisBetween(last_sent, end.at);
   double since_echoed = MillisBetween(last_echoed, end.at);
@@ -100,7 +104,7 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
 
 // Fills a non-reading client's connection until the worker has paused reading it and the client's
 // socket takes no more. Returns the bytes sent.
-uint64_t FillNonReader(EchoServer& s, int fd) {
+uint64_t FillNonReader(TestServer& s, int fd) {
   const core::WorkerStats& worker = s.server().workers()[0]->stats();
   const uint64_t pauses_before = worker.backpressure_pauses.value();
   const std::string frame = EncodeFrame(std::string(1020, 'h'));
@@ -132,15 +136,14 @@ uint64_t FillNonReader(EchoServer& s, int fd) {
 // none is read, and it must not be closed as idle for the server's own backpressure.
 TEST(IdleDeadline, IdleDoesNotRunWhileTheServerStoppedReadingTheConnection) {
   constexpr milliseconds kShortIdle{1000};
-  EchoServerOptions options = IdleOptions();
+  TestServerOptions options = IdleOptions();
   options.settings.idle_timeout_ns = Nanos(kShortIdle);
   options.settings.worker_budget = 256 << 10;
   options.settings.read_budget_bytes = 64 << 10;
   // A fixed (not autotuned) send buffer: the non-readers' output never drains into the kernel.
   options.socket.send_buffer = 16 << 10;
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.server().workers()[0]->stats();
 
   // Non-readers until the worker's queue reaches budget + read budget (the first fills the
@@ -148,7 +151,7 @@ TEST(IdleDeadline, IdleDoesNotRunWhileTheServerStoppedReadingTheConnection) {
   std::vector<core::ScopedFd> hogs;
   while (worker.output_queue_bytes.value() < (256 + 64) << 10) {
     ASSERT_LT(hogs.size(), 100u) << "the queue never reached the cap; " << s.StatsSummary();
-    auto hog = Connect(s.port(), /*receive_buffer=*/4096);
+    auto hog = Connect(s.port(), seconds(5), {.receive_buffer = 4096});
     ASSERT_TRUE(hog.ok()) << hog.status();
     FillNonReader(s, hog->get());
     hogs.push_back(std::move(*hog));
@@ -179,4 +182,4 @@ TEST(IdleDeadline, IdleDoesNotRunWhileTheServerStoppedReadingTheConnection) {
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

@@ -11,9 +11,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -27,14 +33,13 @@ constexpr milliseconds kMaxStall{200};
 constexpr milliseconds kAfter{300};
 
 TEST(ReadDeadline, SlowlorisIsClosedAtReadWhileAWellBehavedClientIsServed) {
-  EchoServerOptions options;
+  TestServerOptions options;
   options.workers = 1;  // both clients on the same worker
   options.settings.idle_timeout_ns = Nanos(milliseconds(10000));
   options.settings.read_timeout_ns = Nanos(kRead);
   options.settings.write_timeout_ns = Nanos(milliseconds(10000));
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto good = Connect(s.port());
   ASSERT_TRUE(good.ok()) << good.status();
@@ -161,17 +166,16 @@ TEST(ReadDeadline, SlowlorisIsClosedAtReadWhileAWellBehavedClientIsServed) {
 // so the echoes stay queued for ~1.6 s > read = 300 ms): it gets every complete frame's echo, then
 // EOF.
 TEST(ReadDeadline, HalfClosedClientWithATrailingPartialFrameGetsEveryCompleteEcho) {
-  EchoServerOptions options;
+  TestServerOptions options;
   options.workers = 1;
   options.settings.idle_timeout_ns = Nanos(milliseconds(10000));
   options.settings.read_timeout_ns = Nanos(milliseconds(300));
   options.settings.write_timeout_ns = Nanos(milliseconds(10000));
   options.socket.send_buffer = 16 << 10;
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
-  auto fd = Connect(s.port(), /*receive_buffer=*/16 << 10);
+  auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 16 << 10});
   ASSERT_TRUE(fd.ok()) << fd.status();
   std::string frames;
   for (int i = 0; frames.size() < (512u << 10); ++i) {
@@ -196,7 +200,7 @@ TEST(ReadDeadline, HalfClosedClientWithATrailingPartialFrameGetsEveryCompleteEch
     received += *chunk;
   }
   EXPECT_TRUE(received == frames) << "got " << received.size() << " of " << frames.size();
-  End end = WaitForEnd(fd->get(), milliseconds(5000));
+  End end = ReadUntilEnd(fd->get(), milliseconds(5000));
   EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();
   EXPECT_EQ(end.data_bytes, 0u) << "the partial frame is not echoed";
   ASSERT_TRUE(s.Barrier());
@@ -204,4 +208,4 @@ TEST(ReadDeadline, HalfClosedClientWithATrailingPartialFrameGetsEveryCompleteEch
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

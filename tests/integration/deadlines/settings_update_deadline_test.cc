@@ -6,9 +6,14 @@
 #include <poll.h>
 
 #include "gtest/gtest.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
@@ -24,12 +29,11 @@ core::ConnectionSettings WithIdle(milliseconds idle) {
 TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn) {
   constexpr milliseconds kOldIdle{2000};
   constexpr milliseconds kNewIdle{300};
-  EchoServerOptions options;
+  TestServerOptions options;
   options.workers = 1;
   options.settings = WithIdle(kOldIdle);
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   // An existing connection: accepted (the echo proves it) with its deadline at accept + old idle.
   const Clock::time_point old_connect = Clock::now();
@@ -44,7 +48,7 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn)
   const Clock::time_point new_connect = Clock::now();
   auto new_fd = Connect(s.port());
   ASSERT_TRUE(new_fd.ok()) << new_fd.status();
-  End new_end = WaitForEnd(new_fd->get(), kNewIdle + milliseconds(5000));
+  End new_end = ReadUntilEnd(new_fd->get(), kNewIdle + milliseconds(5000));
   ASSERT_EQ(new_end.kind, End::Kind::kEof) << new_end.ToString() << "; " << s.StatsSummary();
   double new_lived = MillisBetween(new_connect, new_end.at);
   EXPECT_GE(new_lived, kNewIdle.count()) << "closed before the new idle deadline";
@@ -54,7 +58,7 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn)
   // fires at accept + old idle, and then (idle longer than the new idle by far) closes.
   pollfd p{old_fd->get(), POLLRDHUP, 0};
   ASSERT_EQ(poll(&p, 1, 0), 0) << "the connection scheduled before the update closed early";
-  End old_end = WaitForEnd(old_fd->get(), kOldIdle + milliseconds(5000));
+  End old_end = ReadUntilEnd(old_fd->get(), kOldIdle + milliseconds(5000));
   ASSERT_EQ(old_end.kind, End::Kind::kEof) << old_end.ToString() << "; " << s.StatsSummary();
   EXPECT_GE(MillisBetween(old_connect, old_end.at), kOldIdle.count());
   EXPECT_LE(MillisBetween(old_last_echoed, old_end.at), (kOldIdle + kTick + kSlack).count());
@@ -70,12 +74,11 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToConnectionsScheduledFromThenOn)
 TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextCheck) {
   constexpr milliseconds kOldIdle{600};
   constexpr milliseconds kNewIdle{1500};
-  EchoServerOptions options;
+  TestServerOptions options;
   options.workers = 1;
   options.settings = WithIdle(kOldIdle);
-  auto server = EchoServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
 
   auto fd = Connect(s.port());
   ASSERT_TRUE(fd.ok()) << fd.status();
@@ -88,7 +91,7 @@ TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextChe
   ASSERT_LT(MillisBetween(last_sent, Clock::now()), kOldIdle.count())
       << "the machine is too slow for this test's timing";
 
-  End end = WaitForEnd(fd->get(), kNewIdle + milliseconds(5000));
+  End end = ReadUntilEnd(fd->get(), kNewIdle + milliseconds(5000));
   ASSERT_EQ(end.kind, End::Kind::kEof) << end.ToString() << "; " << s.StatsSummary();
   double since_sent = MillisBetween(last_sent, end.at);
   double since_echoed = MillisBetween(last_echoed, end.at);
@@ -102,4 +105,4 @@ TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextChe
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

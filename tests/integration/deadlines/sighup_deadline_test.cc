@@ -12,30 +12,19 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/e2e/process.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/shoal_process.h"
+#include "tests/support/subprocess.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
-using ::shoal::testing::ChildProcess;
-using ::shoal::testing::PortFromListeningLine;
-using ::shoal::testing::ShoalBinaryPath;
-using ::shoal::testing::WriteTempFile;
-
 std::string Config(const std::string& idle, const std::string& extra = "") {
-  std::string config =
-      "workers: 1\n"
-      "listeners:\n"
-      "  - name: echo\n"
-      "    address: 127.0.0.1:0\n"
-      "    protocol: echo\n"
-      "admin:\n"
-      "  address: 127.0.0.1:0\n"
-      "timeouts:\n";
-  config += "  idle: " + idle + "\n";
-  config += "  read: 10s\n  write: 10s\n  tick: 10ms\n";
-  return config + extra;
+  return EchoServerConfig(
+      1, "timeouts:\n  idle: " + idle + "\n  read: 10s\n  write: 10s\n  tick: 10ms\n" + extra);
 }
 
 // Connects, and returns how long (ms) until the server closed the silent connection, or -1.
@@ -46,7 +35,7 @@ double SilentConnectionLifetimeMs(uint16_t port, milliseconds timeout, std::stri
     *failure = fd.status().ToString();
     return -1;
   }
-  End end = WaitForEnd(fd->get(), timeout);
+  End end = ReadUntilEnd(fd->get(), timeout);
   if (end.kind != End::Kind::kEof) {
     *failure = end.ToString();
     return -1;
@@ -57,10 +46,10 @@ double SilentConnectionLifetimeMs(uint16_t port, milliseconds timeout, std::stri
 TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   constexpr milliseconds kNewIdle{300};
   const std::string path = WriteTempFile("sighup_deadline.yaml", Config("5s"));
-  ChildProcess server(ShoalBinaryPath(), {"--config=" + path});
+  Subprocess server({ShoalBinaryPath(), "--config=" + path});
   ASSERT_TRUE(server.started());
-  auto listening = server.WaitForStderrLine("listening:", 20000);
-  ASSERT_TRUE(listening.has_value()) << server.stderr_text();
+  auto listening = server.WaitForStderrLine("listening:", milliseconds(20000));
+  ASSERT_TRUE(listening.has_value()) << server.err();
   int port = PortFromListeningLine(*listening);
   ASSERT_GT(port, 0) << *listening;
 
@@ -69,31 +58,31 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   ASSERT_TRUE(keeper.ok()) << keeper.status();
   ASSERT_TRUE(PingPong(keeper->get(), "before", milliseconds(5000)).ok());
 
-  size_t mark = server.stderr_text().size();
+  size_t mark = server.err().size();
   WriteTempFile("sighup_deadline.yaml", Config("300ms"));
   server.Signal(SIGHUP);
-  auto applied = server.WaitForStderrLine("SIGHUP: applied", 10000, mark);
-  ASSERT_TRUE(applied.has_value()) << server.stderr_text();
+  auto applied = server.WaitForStderrLine("SIGHUP: applied", milliseconds(10000), mark);
+  ASSERT_TRUE(applied.has_value()) << server.err();
   ASSERT_TRUE(PingPong(keeper->get(), "after reload", milliseconds(5000)).ok());
 
   std::string failure;
   double lived =
       SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
   ASSERT_GE(lived, 0) << "new connection not closed at the new idle: " << failure << "\n"
-                      << server.stderr_text();
+                      << server.err();
   EXPECT_GE(lived, kNewIdle.count()) << "closed before the new idle deadline";
   EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the new idle was not applied";
   RecordProperty("closed_after_ms_with_reloaded_idle", std::to_string(lived));
 
   // An invalid file (an unknown key) would set idle back to 5s; it is rejected whole.
-  mark = server.stderr_text().size();
+  mark = server.err().size();
   WriteTempFile("sighup_deadline.yaml", Config("5s", "bogus_key: 1\n"));
   server.Signal(SIGHUP);
-  auto rejected = server.WaitForStderrLine("SIGHUP: config rejected", 10000, mark);
-  ASSERT_TRUE(rejected.has_value()) << server.stderr_text();
+  auto rejected = server.WaitForStderrLine("SIGHUP: config rejected", milliseconds(10000), mark);
+  ASSERT_TRUE(rejected.has_value()) << server.err();
   ASSERT_TRUE(PingPong(keeper->get(), "after rejected reload", milliseconds(5000)).ok());
   lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
-  ASSERT_GE(lived, 0) << "after a rejected reload: " << failure << "\n" << server.stderr_text();
+  ASSERT_GE(lived, 0) << "after a rejected reload: " << failure << "\n" << server.err();
   EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the rejected file was applied";
   RecordProperty("closed_after_ms_after_rejected_reload", std::to_string(lived));
 
@@ -103,11 +92,11 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
 
   // SIGTERM drains: the idle keeper sees our FIN at once; closing it ends the drain.
   server.Signal(SIGTERM);
-  End end = WaitForEnd(keeper->get(), milliseconds(5000));
+  End end = ReadUntilEnd(keeper->get(), milliseconds(5000));
   EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();
   keeper->reset();
-  EXPECT_EQ(server.WaitForExit(15000), 0) << server.stderr_text();
+  EXPECT_EQ(server.Wait(milliseconds(15000)), 0) << server.err();
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

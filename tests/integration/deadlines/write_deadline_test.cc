@@ -11,17 +11,22 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/integration/deadlines/deadline_test_support.h"
+#include "tests/integration/deadlines/deadline_bounds.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_wire.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::deadlines_test {
+namespace shoal::testing {
 namespace {
 
 using core::CloseReason;
 
 constexpr milliseconds kWrite{500};
 
-EchoServerOptions WriteOptions(milliseconds write) {
-  EchoServerOptions options;
+TestServerOptions WriteOptions(milliseconds write) {
+  TestServerOptions options;
   options.workers = 1;
   // Far beyond the test: only the write deadline may close anything.
   options.settings.idle_timeout_ns = Nanos(milliseconds(20000));
@@ -38,12 +43,11 @@ EchoServerOptions WriteOptions(milliseconds write) {
 // slack after the client stopped. The close discards unread input, so the client sees a reset
 // (or a FIN); it watches without reading.
 TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
-  auto server = EchoServer::Start(WriteOptions(kWrite));
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WriteOptions(kWrite)));
+  TestServer& s = *server;
   const core::WorkerStats& worker = s.server().workers()[0]->stats();
 
-  auto fd = Connect(s.port(), /*receive_buffer=*/4096);
+  auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 4096});
   ASSERT_TRUE(fd.ok()) << fd.status();
 
   const std::string frame = EncodeFrame(std::string(64 << 10, 'w'));
@@ -97,11 +101,10 @@ TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
 // connection must stay open. Then the client reads the rest at full speed and every byte must be
 // the echo.
 TEST(WriteDeadline, SlowReaderThatKeepsMakingProgressIsNotClosed) {
-  auto server = EchoServer::Start(WriteOptions(kWrite));
-  ASSERT_TRUE(server.ok()) << server.status();
-  EchoServer& s = **server;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WriteOptions(kWrite)));
+  TestServer& s = *server;
 
-  auto fd = Connect(s.port(), /*receive_buffer=*/16 << 10);
+  auto fd = Connect(s.port(), seconds(5), {.receive_buffer = 16 << 10});
   ASSERT_TRUE(fd.ok()) << fd.status();
   std::string stream;
   for (int i = 0; stream.size() < (1u << 20) - 2048; ++i) {
@@ -135,4 +138,4 @@ TEST(WriteDeadline, SlowReaderThatKeepsMakingProgressIsNotClosed) {
 }
 
 }  // namespace
-}  // namespace shoal::deadlines_test
+}  // namespace shoal::testing

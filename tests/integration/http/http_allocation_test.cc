@@ -11,14 +11,12 @@
 
 #include "core/server.h"
 #include "tests/support/allocation_counter.h"
-#include "server/protocols/http/http_protocol.h"
-#include "tests/integration/http/http_test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/http_client.h"
+#include "tests/support/test_server.h"
 
-
-namespace shoal::http_test {
+namespace shoal::testing {
 namespace {
-
-using ::shoal::testing::WorkerAllocations;
 
 // `count` requests of every kind and the total size of the responses they get.
 std::string Requests(int count, std::mt19937_64& random, size_t* response_count) {
@@ -62,19 +60,15 @@ void Exchange(RawClient& client, const std::string& requests, size_t responses) 
 }
 
 TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
-  // The server is built here (not through HttpTestServer) to reach its worker's loop.
-  core::ServerOptions options;
-  options.workers = 1;
-  options.listeners.push_back({"http", *core::SocketAddress::Parse("127.0.0.1:0"), 128, true});
-  auto router = http::MakeDefaultRouter();
-  auto server = core::Server::Create(options, [router](size_t, int) {
-    return std::make_unique<http::HttpProtocol>(http::Limits{}, router);
-  });
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE((*server)->Start().ok());
+  TestServerOptions options;
+  options.protocol = WireProtocol::kHttp;
+  options.backlog = 128;
+  auto started = TestServer::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  core::Server& server = (*started)->server();
 
-  const uint64_t at_start = WorkerAllocations(**server);
-  RawClient client((*server)->bound_addresses()[0].port(), Deadline::In(seconds(10)));
+  const uint64_t at_start = WorkerAllocations(server);
+  RawClient client((*started)->port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   std::mt19937_64 random(7);
   size_t responses = 0;
@@ -84,15 +78,14 @@ TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
     ASSERT_NO_FATAL_FAILURE(Exchange(client, warm, responses));
   }
   std::string measured = Requests(2000, random, &responses);
-  uint64_t before = WorkerAllocations(**server);
+  uint64_t before = WorkerAllocations(server);
   ASSERT_GT(before, at_start) << "the counter must see the worker's allocations (accepting a "
                                  "connection allocates): is the counting operator new linked?";
   ASSERT_NO_FATAL_FAILURE(Exchange(client, measured, responses));
-  uint64_t after = WorkerAllocations(**server);
+  uint64_t after = WorkerAllocations(server);
   EXPECT_LT(after - before, 20u) << "allocations on the worker thread for " << responses
                                  << " requests";
-  (*server)->Stop();
 }
 
 }  // namespace
-}  // namespace shoal::http_test
+}  // namespace shoal::testing

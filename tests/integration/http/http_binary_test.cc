@@ -13,17 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/http/http_test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/random_bytes.h"
+#include "tests/support/subprocess.h"
 
-namespace shoal::http_test {
+namespace shoal::testing {
 namespace {
 
 constexpr size_t kMaxBodyBytes = 1024 * 1024;  // the config's limits.max_frame_bytes
-
-std::string ShoalPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  return std::string(srcdir != nullptr ? srcdir : ".") + "/shoal/server/shoal";
-}
 
 std::string RequireTool(const std::string& name) {
   std::optional<std::string> path = FindOnPath(name);
@@ -49,7 +46,7 @@ class HttpBinaryTest : public ::testing::Test {
                                        "  max_header_bytes: 16KiB\n"
                                        "admin:\n"
                                        "  address: 127.0.0.1:0\n");
-    server_ = new Subprocess({ShoalPath(), "--config=" + config});
+    server_ = new Subprocess({ShoalBinaryPath(), "--config=" + config});
     auto line = server_->WaitForStderrLine("listening: http", Deadline::In(seconds(30)));
     if (!line) {
       setup_error_ = "shoal did not report listening: " + server_->err();
@@ -242,4 +239,4 @@ TEST_F(HttpBinaryTest, WrkPipelinedTwoSecondsWithoutErrors) {
 }
 
 }  // namespace
-}  // namespace shoal::http_test
+}  // namespace shoal::testing

@@ -13,20 +13,27 @@
 #include <vector>
 
 #include "core/close_reason.h"
-#include "tests/integration/http/http_test_support.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/http_client.h"
+#include "tests/support/http_wire.h"
+#include "tests/support/random_bytes.h"
+#include "tests/support/test_server.h"
 
-namespace shoal::http_test {
+namespace shoal::testing {
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 constexpr size_t kMaxBodyBytes = 256 * 1024;
 constexpr std::string_view kHello = "Hello, World!";
 
-HttpTestServerOptions DefaultOptions() {
-  HttpTestServerOptions options;
+TestServerOptions DefaultOptions() {
+  TestServerOptions options;
+  options.protocol = WireProtocol::kHttp;
   options.workers = 1;
-  options.limits.max_header_bytes = kMaxHeaderBytes;
-  options.limits.max_body_bytes = kMaxBodyBytes;
+  options.http_limits.max_header_bytes = kMaxHeaderBytes;
+  options.http_limits.max_body_bytes = kMaxBodyBytes;
   return options;
 }
 
@@ -139,9 +146,10 @@ class HttpIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer(DefaultOptions()); }
 
-  void StartServer(const HttpTestServerOptions& options) {
-    server_ = std::make_unique<HttpTestServer>(options);
-    ASSERT_TRUE(server_->ok()) << server_->error();
+  void StartServer(const TestServerOptions& options) {
+    auto started = TestServer::Start(options);
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(*started);
   }
 
   std::unique_ptr<RawClient> Connect() {
@@ -150,7 +158,7 @@ class HttpIntegrationTest : public ::testing::Test {
     return client;
   }
 
-  std::unique_ptr<HttpTestServer> server_;
+  std::unique_ptr<TestServer> server_;
 };
 
 TEST_F(HttpIntegrationTest, PipelinedMixedRequestsInOneWriteAreAnsweredInOrderExactly) {
@@ -562,7 +570,7 @@ TEST_F(HttpIntegrationTest, ClientHalfCloseStillGetsEveryPipelinedResponse) {
 
 // Sends `bytes` one byte per send(), waiting each time until the server has read that byte, so
 // that every byte arrives in a read of its own.
-void SendByteByByte(RawClient& client, HttpTestServer& server, std::string_view bytes) {
+void SendByteByByte(RawClient& client, TestServer& server, std::string_view bytes) {
   uint64_t received = server.bytes_received();
   for (char c : bytes) {
     ASSERT_TRUE(client.Send(std::string_view(&c, 1), Deadline::In(seconds(10))));
@@ -596,10 +604,10 @@ TEST_F(HttpIntegrationTest, SlowClientSendingByteByByteIsServed) {
 }
 
 TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
-  HttpTestServerOptions options = DefaultOptions();
+  TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 300'000'000;
-  HttpTestServer server(options);
-  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   // A complete request first (the connection is then idle, not reading), then half a request.
@@ -613,11 +621,11 @@ TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
 }
 
 TEST(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
-  HttpTestServerOptions options = DefaultOptions();
+  TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 100'000'000;
   options.settings.idle_timeout_ns = 600'000'000;
-  HttpTestServer server(options);
-  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
@@ -647,10 +655,10 @@ TEST(HttpHandlerTest, HandlerStatusesDecideKeepAlive) {
     r.storage = "metric 1\n";
     r.body = r.storage;
   });
-  HttpTestServerOptions options = DefaultOptions();
-  options.router = router;
-  HttpTestServer server(options);
-  ASSERT_TRUE(server.ok()) << server.error();
+  TestServerOptions options = DefaultOptions();
+  options.http_router = router;
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send("GET /extra HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -716,10 +724,10 @@ TEST_F(HttpIntegrationTest, DateFollowsTheClock) {
 // --- Several workers, several connections --------------------------------------------------------
 
 TEST(HttpWorkersTest, ManyConnectionsOnTwoWorkersPipelineIndependently) {
-  HttpTestServerOptions options = DefaultOptions();
+  TestServerOptions options = DefaultOptions();
   options.workers = 2;
-  HttpTestServer server(options);
-  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
+  TestServer& server = *started;
   std::vector<std::unique_ptr<RawClient>> clients;
   std::vector<std::vector<Exchange>> exchanges;
   for (int i = 0; i < 16; ++i) {
@@ -739,4 +747,4 @@ TEST(HttpWorkersTest, ManyConnectionsOnTwoWorkersPipelineIndependently) {
 }
 
 }  // namespace
-}  // namespace shoal::http_test
+}  // namespace shoal::testing

@@ -12,18 +12,22 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "tests/support/test_server.h"
+#include "tests/tools/loadgen/faulty_echo.h"
 #include "tests/tools/loadgen/mini_json.h"
-#include "tests/tools/loadgen/test_servers.h"
+#include "tests/tools/loadgen/stalling_echo_server.h"
 #include "tools/loadgen/report.h"
 
 namespace shoal::loadgen {
 namespace {
 
 using testing::Fault;
+using testing::FaultyEcho;
 using testing::Json;
 using testing::JsonReader;
-using testing::Kind;
 using testing::TestServer;
+using testing::TestServerOptions;
+using testing::WireProtocol;
 
 Options Base(const std::string& target) {
   Options options;
@@ -36,16 +40,20 @@ Options Base(const std::string& target) {
   return options;
 }
 
-std::unique_ptr<TestServer> StartServer(Kind kind, Fault fault = Fault::kNone) {
-  auto server = TestServer::Start(kind, 1, fault);
+std::unique_ptr<TestServer> StartServer(WireProtocol protocol,
+                                        core::ProtocolFactory factory = nullptr) {
+  TestServerOptions options;
+  options.protocol = protocol;
+  options.factory = std::move(factory);
+  auto server = TestServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;
 }
 
 TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.requests = 5003;  // not a multiple of the connections
   options.verify = true;
   auto result = loadgen::Run(options);
@@ -64,9 +72,9 @@ TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
 }
 
 TEST(LoadgenTest, LargeFramesWithWarmupAndPipelining) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.requests = 400;
   options.size = 16 << 10;
   options.pipeline = 16;
@@ -82,9 +90,9 @@ TEST(LoadgenTest, LargeFramesWithWarmupAndPipelining) {
 }
 
 TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.duration_ns = 300'000'000;
   options.warmup_ns = 100'000'000;
   auto result = loadgen::Run(options);
@@ -99,9 +107,10 @@ TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
-  auto server = StartServer(Kind::kFaultyEcho, Fault::kCorruptByte);
+  FaultyEcho faulty(Fault::kCorruptByte);
+  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.connections = 2;
   options.threads = 1;
   options.requests = 200;
@@ -118,9 +127,10 @@ TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
 
 TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
   // What --verify is for: the framing is intact, only the content changed.
-  auto server = StartServer(Kind::kFaultyEcho, Fault::kCorruptByte);
+  FaultyEcho faulty(Fault::kCorruptByte);
+  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.connections = 2;
   options.threads = 1;
   options.requests = 200;
@@ -132,9 +142,10 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
-  auto server = StartServer(Kind::kFaultyEcho, Fault::kSwapFrames);
+  FaultyEcho faulty(Fault::kSwapFrames);
+  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.connections = 2;
   options.threads = 1;
   options.pipeline = 8;
@@ -149,9 +160,9 @@ TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
 }
 
 TEST(LoadgenTest, OpenLoopKeepsTheRequestedRate) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.connections = 4;
   options.threads = 1;
   options.pipeline = 1;
@@ -170,9 +181,9 @@ TEST(LoadgenTest, OpenLoopKeepsTheRequestedRate) {
 }
 
 TEST(LoadgenTest, OpenLoopRequestsModeSendsExactlyN) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
-  Options options = Base(server->address());
+  Options options = Base(server->address_text());
   options.rate = 5000;
   options.requests = 1000;
   options.verify = true;
@@ -205,29 +216,31 @@ TEST(LoadgenTest, OpenLoopChargesAStallToEveryRequestItDelayed) {
 }
 
 TEST(LoadgenTest, SpreadsConnectionsOverSeveralTargets) {
-  auto first = StartServer(Kind::kFaultyEcho);  // kNone fault: a counting echo
-  auto second = StartServer(Kind::kFaultyEcho);
+  FaultyEcho first_echo;  // kNone fault: a counting echo
+  FaultyEcho second_echo;
+  auto first = StartServer(WireProtocol::kEcho, first_echo.factory());
+  auto second = StartServer(WireProtocol::kEcho, second_echo.factory());
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
-  Options options = Base(first->address());
-  options.targets.push_back(second->address());
+  Options options = Base(first->address_text());
+  options.targets.push_back(second->address_text());
   options.requests = 1000;
   options.verify = true;
   auto result = loadgen::Run(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->requests, 1000u);
   EXPECT_EQ(result->errors.total(), 0u);
-  EXPECT_EQ(first->sessions(), 2u);
-  EXPECT_EQ(second->sessions(), 2u);
-  EXPECT_EQ(first->frames() + second->frames(), 1000u);
-  EXPECT_EQ(first->frames(), 500u);
+  EXPECT_EQ(first_echo.sessions(), 2u);
+  EXPECT_EQ(second_echo.sessions(), 2u);
+  EXPECT_EQ(first_echo.frames() + second_echo.frames(), 1000u);
+  EXPECT_EQ(first_echo.frames(), 500u);
 }
 
 TEST(LoadgenTest, HttpPlaintextAndEchoAgainstShoalsHttpProtocol) {
-  auto server = StartServer(Kind::kShoalHttp);
+  auto server = StartServer(WireProtocol::kHttp);
   ASSERT_NE(server, nullptr);
   for (HttpRequest kind : {HttpRequest::kPlaintext, HttpRequest::kEcho}) {
-    Options options = Base(server->address());
+    Options options = Base(server->address_text());
     options.protocol = Protocol::kHttp;
     options.http = kind;
     options.size = 1000;
@@ -295,10 +308,10 @@ TextFigures ParseText(const std::string& text) {
 }
 
 TEST(LoadgenTest, JsonParsesAndMatchesTheTextReport) {
-  auto server = StartServer(Kind::kShoalEcho);
+  auto server = StartServer(WireProtocol::kEcho);
   ASSERT_NE(server, nullptr);
   for (double rate : {0.0, 4000.0}) {
-    Options options = Base(server->address());
+    Options options = Base(server->address_text());
     options.requests = 2000;
     options.rate = rate;
     options.verify = true;

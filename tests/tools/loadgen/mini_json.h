@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace shoal::loadgen::testing {
+namespace shoal::testing {
 
 struct Json {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject } type = Type::kNull;
@@ -159,6 +159,6 @@ class JsonReader {
   size_t pos_ = 0;
 };
 
-}  // namespace shoal::loadgen::testing
+}  // namespace shoal::testing
 
 #endif  // SHOAL_TESTS_TOOLS_LOADGEN_MINI_JSON_H_

@@ -1,4 +1,4 @@
-#include "tests/metrics/exposition.h"
+#include "tests/support/exposition.h"
 
 #include <cmath>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// Self-tests of the integration test support: the frame stream is consistent at any offset, and the
+// Self-tests of the echo test support: the frame stream is consistent at any offset, and the
 // echo driver does notice a corrupted, reordered or truncated echo (so a passing integration test
 // means something).
 #include <sys/socket.h>
@@ -10,9 +10,12 @@
 
 #include "gtest/gtest.h"
 #include "server/protocols/echo.h"
-#include "tests/integration/test_support.h"
+#include "tests/support/client_socket.h"
+#include "tests/support/deadline.h"
+#include "tests/support/echo_client.h"
+#include "tests/support/echo_stream.h"
 
-namespace shoal::integration {
+namespace shoal::testing {
 namespace {
 
 TEST(FrameStreamTest, FillIsConsistentAtAnySplitAndFramesDecode) {
@@ -72,7 +75,7 @@ EchoDriver::Conn RunAgainstFakeEcho(const FrameStream& stream,
       std::string chunk(buffer, static_cast<size_t>(n));
       mangle(chunk, offset);
       if (offset + chunk.size() > close_after) chunk.resize(close_after - offset);
-      if (!WriteAll(fake.get(), chunk, Deadline::In(std::chrono::seconds(10))).ok()) break;
+      if (!SendAll(fake.get(), chunk, Deadline::In(std::chrono::seconds(10))).ok()) break;
       offset += static_cast<uint64_t>(n);
       if (offset >= close_after) break;
     }
@@ -121,4 +124,4 @@ TEST(EchoDriverTest, ReportsATruncatedEchoAsIncomplete) {
 }
 
 }  // namespace
-}  // namespace shoal::integration
+}  // namespace shoal::testing

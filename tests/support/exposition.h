@@ -1,7 +1,7 @@
 // Test support: a small parser of the Prometheus text format 0.0.4 (what /metrics serves), so
 // tests can assert on sample values by name and labels.
-#ifndef SHOAL_TESTS_METRICS_EXPOSITION_H_
-#define SHOAL_TESTS_METRICS_EXPOSITION_H_
+#ifndef SHOAL_TESTS_SUPPORT_EXPOSITION_H_
+#define SHOAL_TESTS_SUPPORT_EXPOSITION_H_
 
 #include <map>
 #include <optional>
@@ -36,4 +36,4 @@ Exposition ParseExposition(const std::string& text);
 
 }  // namespace shoal::testing
 
-#endif  // SHOAL_TESTS_METRICS_EXPOSITION_H_
+#endif  // SHOAL_TESTS_SUPPORT_EXPOSITION_H_

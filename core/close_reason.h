@@ -18,9 +18,14 @@ enum class CloseReason {
   kReset,
   kOverload,
   kShutdown,
+  kTlsError,
+  kProxyProtocolError,
+  kSourceLimit,
+  kMaxAge,
+  kMemoryPressure,
 };
 
-inline constexpr size_t kCloseReasonCount = 9;
+inline constexpr size_t kCloseReasonCount = 14;
 
 constexpr std::string_view CloseReasonName(CloseReason reason) {
   switch (reason) {
@@ -33,6 +38,11 @@ constexpr std::string_view CloseReasonName(CloseReason reason) {
     case CloseReason::kReset: return "reset";
     case CloseReason::kOverload: return "overload";
     case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kTlsError: return "tls_error";
+    case CloseReason::kProxyProtocolError: return "proxy_protocol_error";
+    case CloseReason::kSourceLimit: return "source_limit";
+    case CloseReason::kMaxAge: return "max_age";
+    case CloseReason::kMemoryPressure: return "memory_pressure";
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/close_reason.h"
@@ -100,16 +101,44 @@ struct alignas(64) ListenerStats {
   void CountAcceptError(int err);
 };
 
+// What the overload policy did; the `action` label values of shoal_overload_actions_total.
+enum class OverloadAction {
+  kStopAccept,      // stopped accepting while the worker's memory was saturated
+  kReduceTimeouts,  // scaled idle/read timeouts down under memory pressure
+  kShedConnection,  // closed a connection holding memory without progress (memory_pressure)
+  kSourceLimit,     // refused a connection over limits.max_connections_per_source
+  kSourceRate,      // refused a connection over limits.connection_rate_per_source
+};
+inline constexpr size_t kOverloadActionCount = 5;
+
+constexpr std::string_view OverloadActionName(OverloadAction action) {
+  switch (action) {
+    case OverloadAction::kStopAccept: return "stop_accept";
+    case OverloadAction::kReduceTimeouts: return "reduce_timeouts";
+    case OverloadAction::kShedConnection: return "shed_connection";
+    case OverloadAction::kSourceLimit: return "source_limit";
+    case OverloadAction::kSourceRate: return "source_rate";
+  }
+  return "unknown";
+}
+
 struct alignas(64) WorkerStats {
   WorkerStats(int worker_index, const std::vector<std::string>& listener_names);
 
   int worker;
   std::vector<std::unique_ptr<ListenerStats>> listeners;
   Gauge output_queue_bytes;
+  // Bytes received from peers and not yet consumed (connection input buffers, parser state).
+  Gauge input_buffer_bytes;
+  std::array<Counter, kOverloadActionCount> overload_actions;
   Counter backpressure_pauses;
   Counter backpressure_resumes;
   Gauge timers_active;
   Histogram loop_turn;
+
+  void CountOverloadAction(OverloadAction action) {
+    overload_actions[static_cast<size_t>(action)].Add();
+  }
 };
 
 }  // namespace shoal::core

@@ -119,6 +119,12 @@ std::vector<MetricFamily> WorkerStatsCollector::Collect() const {
   MetricFamily queue_bytes = Family("shoal_output_queue_bytes",
                                     "Output bytes queued on the worker's connections.",
                                     MetricType::Gauge);
+  MetricFamily input_bytes = Family("shoal_input_buffer_bytes",
+                                    "Bytes received from peers and not yet consumed on the worker.",
+                                    MetricType::Gauge);
+  MetricFamily overload = Family("shoal_overload_actions_total",
+                                 "Actions the overload policy took, by action.",
+                                 MetricType::Counter);
   MetricFamily pauses = Family("shoal_backpressure_pauses_total",
                                "Times the worker stopped reading a connection because of queued "
                                "output.",
@@ -165,6 +171,14 @@ std::vector<MetricFamily> WorkerStatsCollector::Collect() const {
       it->second.Add(listener.request_duration);
     }
     AddGauge(queue_bytes, {Label("worker", w)}, worker->output_queue_bytes.value());
+    AddGauge(input_bytes, {Label("worker", w)}, worker->input_buffer_bytes.value());
+    for (size_t a = 0; a < core::kOverloadActionCount; ++a) {
+      AddCounter(overload,
+                 {Label("worker", w),
+                  Label("action", std::string(core::OverloadActionName(
+                                      static_cast<core::OverloadAction>(a))))},
+                 worker->overload_actions[a].value());
+    }
     AddCounter(pauses, {Label("worker", w)}, worker->backpressure_pauses.value());
     AddGauge(timers, {Label("worker", w)}, worker->timers_active.value());
     HistogramSum turn;
@@ -176,9 +190,10 @@ std::vector<MetricFamily> WorkerStatsCollector::Collect() const {
   }
 
   std::vector<MetricFamily> families;
-  families.reserve(12);
-  for (MetricFamily* family : {&accepted, &active, &closed, &received, &sent, &requests, &duration,
-                               &queue_bytes, &pauses, &timers, &loop_turn, &accept_errors}) {
+  families.reserve(14);
+  for (MetricFamily* family :
+       {&accepted, &active, &closed, &received, &sent, &requests, &duration, &queue_bytes,
+        &input_bytes, &overload, &pauses, &timers, &loop_turn, &accept_errors}) {
     families.push_back(std::move(*family));
   }
   return families;

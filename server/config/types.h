@@ -37,6 +37,7 @@ struct ListenerConfig {
   ProtocolKind protocol{};
   int backlog{};
   bool reuseport{};
+  bool reuseport_join{};
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 
@@ -44,6 +45,9 @@ struct LimitsConfig {
   uint64_t max_connections{};
   uint64_t max_frame_bytes{};
   uint64_t max_header_bytes{};
+  uint64_t max_connections_per_source{};
+  uint64_t connection_rate_per_source{};
+  uint64_t max_memory{};
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 

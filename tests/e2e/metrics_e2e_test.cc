@@ -118,12 +118,14 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
     double closed = e.Sum("shoal_connections_closed_total", labels);
     double active = *e.Value("shoal_connections_active", labels);
     EXPECT_EQ(accepted - closed, active) << "worker " << worker;
-    EXPECT_EQ(e.Find("shoal_connections_closed_total", labels).size(), 9u);
+    EXPECT_EQ(e.Find("shoal_connections_closed_total", labels).size(), 14u);
     EXPECT_EQ(e.Find("shoal_accept_errors_total", labels).size(), 7u);
     EXPECT_EQ(e.Sum("shoal_accept_errors_total", labels), 0.0);
     EXPECT_TRUE(
         e.Value("shoal_event_loop_duration_seconds_count", {{"worker", worker}}).has_value());
     EXPECT_TRUE(e.Value("shoal_output_queue_bytes", {{"worker", worker}}).has_value());
+    EXPECT_TRUE(e.Value("shoal_input_buffer_bytes", {{"worker", worker}}).has_value());
+    EXPECT_EQ(e.Find("shoal_overload_actions_total", {{"worker", worker}}).size(), 5u);
     EXPECT_TRUE(e.Value("shoal_backpressure_pauses_total", {{"worker", worker}}).has_value());
     EXPECT_TRUE(e.Value("shoal_timers_active", {{"worker", worker}}).has_value());
   }

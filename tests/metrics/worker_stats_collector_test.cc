@@ -56,6 +56,8 @@ TEST_F(WorkerStatsCollectorTest, FamiliesHaveContractNamesTypesAndHelp) {
       {"shoal_requests_total", prometheus::MetricType::Counter},
       {"shoal_request_duration_seconds", prometheus::MetricType::Histogram},
       {"shoal_output_queue_bytes", prometheus::MetricType::Gauge},
+      {"shoal_input_buffer_bytes", prometheus::MetricType::Gauge},
+      {"shoal_overload_actions_total", prometheus::MetricType::Counter},
       {"shoal_backpressure_pauses_total", prometheus::MetricType::Counter},
       {"shoal_timers_active", prometheus::MetricType::Gauge},
       {"shoal_event_loop_duration_seconds", prometheus::MetricType::Histogram},
@@ -98,6 +100,10 @@ TEST_F(WorkerStatsCollectorTest, AllZeroSeriesArePresentBeforeAnyEvent) {
       }
     }
     EXPECT_EQ(e.Value("shoal_output_queue_bytes", {{"worker", worker}}), 0.0);
+    EXPECT_EQ(e.Value("shoal_input_buffer_bytes", {{"worker", worker}}), 0.0);
+    EXPECT_EQ(e.Find("shoal_overload_actions_total", {{"worker", worker}}).size(),
+              core::kOverloadActionCount);
+    EXPECT_EQ(e.Sum("shoal_overload_actions_total", {{"worker", worker}}), 0.0);
     EXPECT_EQ(e.Value("shoal_backpressure_pauses_total", {{"worker", worker}}), 0.0);
     EXPECT_EQ(e.Value("shoal_timers_active", {{"worker", worker}}), 0.0);
     EXPECT_EQ(e.Value("shoal_event_loop_duration_seconds_count", {{"worker", worker}}), 0.0);

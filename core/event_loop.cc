@@ -68,7 +68,7 @@ void EventLoop::Quit() {
 
 void EventLoop::Post(std::function<void()> task) {
   {
-    absl::MutexLock lock(&tasks_mutex_);
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
     tasks_.push_back(std::move(task));
   }
   tasks_pending_.store(true, std::memory_order_release);
@@ -151,7 +151,7 @@ void EventLoop::RunReadyList() {
 void EventLoop::RunPostedTasks() {
   if (!tasks_pending_.load(std::memory_order_acquire)) return;
   {
-    absl::MutexLock lock(&tasks_mutex_);
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
     running_tasks_.swap(tasks_);
     tasks_pending_.store(false, std::memory_order_release);
   }

@@ -16,13 +16,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "core/intrusive_list.h"
 #include "core/socket.h"
 #include "core/thread_check.h"
@@ -120,7 +121,9 @@ class EventLoop : private IoHandler {
   std::atomic<std::thread::id> owner_{};
   std::atomic<bool> quit_{false};
 
-  absl::Mutex tasks_mutex_;
+  // std::mutex, not absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which then
+  // cannot see absl::Mutex and reports false races; pthread mutexes it intercepts.
+  std::mutex tasks_mutex_;
   std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mutex_);
   std::vector<std::function<void()>> running_tasks_;
   std::atomic<bool> tasks_pending_{false};

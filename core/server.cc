@@ -82,7 +82,7 @@ absl::Status Server::Start() {
 
 void Server::Drain(int64_t deadline_ns, std::function<void()> on_drained) {
   {
-    absl::MutexLock lock(&drain_mutex_);
+    std::lock_guard<std::mutex> lock(drain_mutex_);
     on_drained_ = std::move(on_drained);
   }
   for (auto& worker : workers_) worker->BeginDrain(deadline_ns);
@@ -92,7 +92,7 @@ void Server::OnWorkerDrained(int) {
   if (workers_drained_.fetch_add(1) + 1 != static_cast<int>(workers_.size())) return;
   std::function<void()> done;
   {
-    absl::MutexLock lock(&drain_mutex_);
+    std::lock_guard<std::mutex> lock(drain_mutex_);
     done.swap(on_drained_);
   }
   if (done) done();

@@ -11,13 +11,14 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "core/connection.h"
 #include "core/protocol.h"
 #include "core/socket.h"
@@ -73,7 +74,7 @@ class Server {
   std::vector<SocketAddress> bound_addresses_;
   std::atomic<int64_t> open_connections_{0};
   std::atomic<int> workers_drained_{0};
-  absl::Mutex drain_mutex_;
+  std::mutex drain_mutex_;
   std::function<void()> on_drained_ ABSL_GUARDED_BY(drain_mutex_);
   bool started_ = false;
 };

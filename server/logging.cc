@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 
@@ -100,6 +101,10 @@ absl::Status ConfigureLogging(std::string_view level, LogFormat format) {
   }
   logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::info);
+  // Never destroyed either: the writer thread may still be formatting with it while the process
+  // exits.
+  static auto* keep_alive = new std::vector<std::shared_ptr<spdlog::logger>>();
+  keep_alive->push_back(logger);
   spdlog::set_default_logger(logger);
   return SetLogLevel(level);
 }

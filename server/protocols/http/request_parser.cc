@@ -279,7 +279,7 @@ ParseResult RequestParser::Parse(std::string_view input, std::string& decoded_bo
     if (head == Progress::kNeedMore) return {};
     if (request_.chunked) {
       decoded_body.clear();
-      DetachHead(input);
+      head_bytes_ = pos_;
     }
   }
 
@@ -301,7 +301,7 @@ ParseResult RequestParser::Parse(std::string_view input, std::string& decoded_bo
     case Progress::kFailed:
       return {ParseStatus::kError, 0, error_status_};
     case Progress::kNeedMore: {
-      const size_t dropped = TakeConsumedBody();
+      const size_t dropped = TakeConsumedBody(input);
       if (head_reported_) return {ParseStatus::kNeedMore, dropped, 0};
       head_reported_ = true;
       return {ParseStatus::kHeadersComplete, dropped, 0};
@@ -340,13 +340,14 @@ void RequestParser::MoveViews(uintptr_t old_base, const char* data) {
 }
 
 void RequestParser::DetachHead(std::string_view input) {
-  head_copy_.assign(input.data(), pos_);
+  head_copy_.assign(input.data(), head_bytes_);
   MoveViews(reinterpret_cast<uintptr_t>(input.data()), head_copy_.data());
   head_detached_ = true;
 }
 
-size_t RequestParser::TakeConsumedBody() {
-  if (!head_detached_) return 0;
+size_t RequestParser::TakeConsumedBody(std::string_view input) {
+  if (!request_.chunked || pos_ < kStreamedBodyBytes) return 0;
+  if (!head_detached_) DetachHead(input);
   const size_t dropped = pos_;
   pos_ = 0;
   line_end_scan_ -= dropped;

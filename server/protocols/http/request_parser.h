@@ -4,10 +4,11 @@
 // Parse() with everything received but not yet consumed. Every result but kError says how many
 // leading bytes the caller must drop (`consumed`) before the next call; the rest is presented
 // again with newer bytes appended. The buffer may grow or move between calls. Until a request
-// completes nothing is consumed, except during a chunked body: there the head is copied into the
-// parser (at most max_header_bytes) and the chunk framing and data are consumed as they are
-// decoded, so a chunked request holds at most its decoded body plus one unfinished line of raw
-// input, however it is framed. kComplete consumes the rest of the request; the next call starts
+// completes nothing is consumed, except during a chunked body: once kStreamedBodyBytes of it are
+// decoded-and-buffered, the head is copied into the parser (at most max_header_bytes) and the
+// chunk framing and data parsed so far are consumed, and so on, so a chunked request holds at
+// most its decoded body plus kStreamedBodyBytes and one arrival of raw input, however it is
+// framed (small chunked requests are untouched: no copy, no buffer churn). kComplete consumes the rest of the request; the next call starts
 // the next (possibly already buffered, pipelined) request.
 //
 // Thread safety: none. One parser belongs to one connection, used by that connection's thread.
@@ -138,6 +139,9 @@ struct ParseResult {
 
 class RequestParser {
  public:
+  // A chunked body's parsed raw bytes are handed back to the caller once they reach this.
+  static constexpr size_t kStreamedBodyBytes = 16 * 1024;
+
   explicit RequestParser(const Limits& limits = {});
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
@@ -181,7 +185,7 @@ class RequestParser {
   void PointViewsAt(const char* data);
   void MoveViews(uintptr_t old_base, const char* data);
   void DetachHead(std::string_view input);
-  size_t TakeConsumedBody();
+  size_t TakeConsumedBody(std::string_view input);
   Progress ParseHead(std::string_view input);
   int ParseRequestLine(std::string_view line);
   int AddHeader(const Header& header);
@@ -209,6 +213,7 @@ class RequestParser {
   size_t body_start_ = 0;
   size_t chunk_remaining_ = 0;
   size_t framing_bytes_ = 0;  // chunk extensions and trailer fields so far
+  size_t head_bytes_ = 0;       // a chunked request's head, from the start of its input
   std::string head_copy_;       // a chunked request's head, once its input is consumed
   bool head_detached_ = false;  // request() views point into head_copy_
 };

@@ -1,7 +1,7 @@
 // Splitting a byte stream into echo frames (4-byte big-endian length N, then N bytes) without
 // copying. A pure function: no state, any thread.
-#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
-#define SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_
+#define SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -40,4 +40,4 @@ inline uint32_t DecodeEchoLength(std::string_view header) {
 
 }  // namespace shoal::server
 
-#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_

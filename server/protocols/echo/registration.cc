@@ -9,7 +9,7 @@ std::unique_ptr<protocols::LiveProtocol> Make(const Config& config, const Listen
 }
 
 constexpr std::string_view kFrame("\0\0\0\2hi", 6);
-const protocols::Registrar kEcho({"echo", &Make, "echo_decoder", kFrame, kFrame});
+const protocols::Registrar kEcho({kEchoName, &Make, "echo_decoder", kFrame, kFrame});
 
 }  // namespace
 }  // namespace shoal::server

@@ -1,4 +1,5 @@
 #include "server/protocols/http/http_protocol.h"
+#include "server/protocols/http/wire.h"
 #include "server/protocols/registry.h"
 
 namespace shoal::http {
@@ -10,7 +11,7 @@ std::unique_ptr<protocols::LiveProtocol> Make(const server::Config& config,
   return std::make_unique<HttpProtocol>(LimitsFrom(config), router);
 }
 
-const protocols::Registrar kHttp({"http", &Make, "request_parser",
+const protocols::Registrar kHttp({kHttpName, &Make, "request_parser",
                                   "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n",
                                   "HTTP/1.1 200 OK\r\n"});
 

@@ -8,7 +8,7 @@ std::unique_ptr<protocols::LiveProtocol> Make(const Config& config, const Listen
   return std::make_unique<RespProtocol>(RespSettingsFrom(config));
 }
 
-const protocols::Registrar kResp({"resp", &Make, "resp", "PING\r\n", "+PONG\r\n"});
+const protocols::Registrar kResp({kRespName, &Make, "resp", "PING\r\n", "+PONG\r\n"});
 
 }  // namespace
 }  // namespace shoal::server

@@ -159,6 +159,8 @@ void AppendRespBulk(std::string_view value, std::string& out) {
   out.append("\r\n");
 }
 
+void AppendRespBulkHeader(size_t size, std::string& out) { AppendCountLine('$', size, out); }
+
 void AppendRespArrayHeader(size_t count, std::string& out) { AppendCountLine('*', count, out); }
 
 RespParse ParseRespCommand(std::string_view input, const RespSettings& settings,

@@ -11,6 +11,9 @@
 
 namespace shoal::server {
 
+// The listeners[].protocol and loadgen --protocol spelling.
+inline constexpr std::string_view kRespName = "resp";
+
 // Requests a server accepts; the fields carry no defaults of their own (see RespSettingsFrom).
 struct RespSettings {
   // Longest bulk string, and (plus 64 KiB of framing) longest whole request.
@@ -43,6 +46,8 @@ bool AppendRespReply(const RespCommand& command, std::string& out);
 
 // "$<size>\r\n<value>\r\n".
 void AppendRespBulk(std::string_view value, std::string& out);
+// "$<size>\r\n", the head of a bulk string of `size` bytes.
+void AppendRespBulkHeader(size_t size, std::string& out);
 // "*<count>\r\n", the head of an array of `count` values.
 void AppendRespArrayHeader(size_t count, std::string& out);
 

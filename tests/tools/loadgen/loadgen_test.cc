@@ -240,7 +240,7 @@ TEST(LoadgenTest, HttpPlaintextAndEchoAgainstShoalsHttpProtocol) {
   ASSERT_NE(server, nullptr);
   for (HttpRequest kind : {HttpRequest::kPlaintext, HttpRequest::kEcho}) {
     Options options = Base(server->address_text());
-    options.protocol = Protocol::kHttp;
+    options.protocol = "http";
     options.http = kind;
     options.size = 1000;
     options.requests = 1000;

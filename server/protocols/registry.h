@@ -38,7 +38,7 @@ struct Registration {
   std::unique_ptr<LiveProtocol> (*make)(const server::Config& config,
                                         const server::ListenerConfig& listener);
   // The libFuzzer target of its wire code: tools/fuzz/build.sh <fuzz_target>,
-  // tests/fuzz/<fuzz_target>_fuzzer.cc.
+  // tests/fuzz/<fuzz_target>_fuzzer.cc; empty: none yet.
   std::string_view fuzz_target;
   // One request and how the reply to it starts, under Config::Default(): what the registry's own
   // test sends to every registered protocol.

@@ -22,23 +22,6 @@ namespace {
 
 int64_t ToNanos(absl::Duration duration) { return absl::ToInt64Nanoseconds(duration); }
 
-EchoSettings EchoSettingsFrom(const Config& config) {
-  return EchoSettings{config.limits.max_frame_bytes};
-}
-
-RespSettings RespSettingsFrom(const Config& config) {
-  RespSettings settings;
-  settings.max_frame_bytes = config.limits.max_frame_bytes;
-  return settings;
-}
-
-http::Limits HttpLimitsFrom(const Config& config) {
-  http::Limits limits;
-  limits.max_header_bytes = config.limits.max_header_bytes;
-  limits.max_body_bytes = config.limits.max_frame_bytes;
-  return limits;
-}
-
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -162,26 +145,21 @@ absl::Status Application::Init() {
   auto options = ServerOptionsFrom(config_);
   if (!options.ok()) return options.status();
   ReportFdLimit(config_, static_cast<uint64_t>(options->workers));
-  protocols_.assign(static_cast<size_t>(options->workers), WorkerProtocols{});
-  EchoSettings echo_settings = EchoSettingsFrom(config_);
-  http::Limits http_limits = HttpLimitsFrom(config_);
-  RespSettings resp_settings = RespSettingsFrom(config_);
-  std::shared_ptr<const http::Router> router = http::MakeDefaultRouter();
+  protocols_.assign(static_cast<size_t>(options->workers), {});
+  std::vector<const protocols::Registration*> registrations;
+  for (const ListenerConfig& listener : config_.listeners) {
+    const protocols::Registration* registration = protocols::Find(listener.protocol);
+    if (registration == nullptr) {
+      return absl::InvalidArgumentError("listener " + listener.name + ": unknown protocol '" +
+                                        listener.protocol + "'");
+    }
+    registrations.push_back(registration);
+  }
   auto server = core::Server::Create(
       *options, [&](size_t listener, int worker) -> std::unique_ptr<core::Protocol> {
-        WorkerProtocols& mine = protocols_[static_cast<size_t>(worker)];
-        if (config_.listeners[listener].protocol == ProtocolKind::kHttp) {
-          auto protocol = std::make_unique<http::HttpProtocol>(http_limits, router);
-          mine.http.push_back(protocol.get());
-          return protocol;
-        }
-        if (config_.listeners[listener].protocol == ProtocolKind::kResp) {
-          auto protocol = std::make_unique<RespProtocol>(resp_settings);
-          mine.resp.push_back(protocol.get());
-          return protocol;
-        }
-        auto protocol = std::make_unique<EchoProtocol>(echo_settings);
-        mine.echo.push_back(protocol.get());
+        std::unique_ptr<protocols::LiveProtocol> protocol =
+            registrations[listener]->make(config_, config_.listeners[listener]);
+        protocols_[static_cast<size_t>(worker)].push_back(protocol.get());
         return protocol;
       });
   if (!server.ok()) return server.status();
@@ -226,7 +204,7 @@ int Application::Run() {
   }
   for (size_t i = 0; i < config_.listeners.size(); ++i) {
     spdlog::info("listening: {} ({}) on {} with {} workers", config_.listeners[i].name,
-                 ProtocolName(config_.listeners[i].protocol),
+                 config_.listeners[i].protocol,
                  server_->bound_addresses()[i].ToString(), server_->workers().size());
   }
   spdlog::info("admin: listening on {} (/metrics /healthz /readyz /config)",
@@ -282,16 +260,10 @@ void Application::ApplyLive(const Config& next) {
   Config applied = schema::WithLiveKeys(config_, next);
   (void)SetLogLevel(applied.logging.level);
   server_->UpdateSettings(ConnectionSettingsFrom(applied));
-  EchoSettings echo_settings = EchoSettingsFrom(applied);
-  http::Limits http_limits = HttpLimitsFrom(applied);
-  RespSettings resp_settings = RespSettingsFrom(applied);
+  auto shared = std::make_shared<const Config>(applied);
   for (size_t w = 0; w < server_->workers().size(); ++w) {
-    WorkerProtocols protocols = protocols_[w];
-    server_->workers()[w]->event_loop().Post([protocols, echo_settings, http_limits,
-                                                   resp_settings] {
-      for (EchoProtocol* protocol : protocols.echo) protocol->set_settings(echo_settings);
-      for (http::HttpProtocol* protocol : protocols.http) protocol->set_limits(http_limits);
-      for (RespProtocol* protocol : protocols.resp) protocol->set_settings(resp_settings);
+    server_->workers()[w]->event_loop().Post([protocols = protocols_[w], shared] {
+      for (protocols::LiveProtocol* protocol : protocols) protocol->Apply(*shared);
     });
   }
   config_ = applied;

@@ -22,9 +22,7 @@
 #include "metrics/metrics.h"
 #include "server/admin.h"
 #include "server/config.h"
-#include "server/protocols/echo.h"
-#include "server/protocols/http/http_protocol.h"
-#include "server/protocols/resp.h"
+#include "server/protocols/registry.h"
 
 namespace shoal::server {
 
@@ -65,13 +63,8 @@ class Application {
   // Declared after server_ (destroyed first): its scrapes read server_'s worker stats.
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<SignalHandler> signals_;
-  // Protocol instances of each worker, touched only on that worker's thread.
-  struct WorkerProtocols {
-    std::vector<EchoProtocol*> echo;
-    std::vector<http::HttpProtocol*> http;
-    std::vector<RespProtocol*> resp;
-  };
-  std::vector<WorkerProtocols> protocols_;
+  // Each worker's protocol instances (owned by its listeners), touched only on that worker's thread.
+  std::vector<std::vector<protocols::LiveProtocol*>> protocols_;
   bool draining_ = false;
 };
 

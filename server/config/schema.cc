@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "server/config/units.h"
+#include "server/protocols/registry.h"
 
 namespace shoal::server {
 namespace schema {
@@ -122,8 +123,8 @@ const Key<ListenerConfig> kListenerKeys[] = {
     {"address", StringKey<L>{&Member<L, &L::address>, "", StringRule::kSocketAddress, true},
      kRestart, "required; IPv4:port or [IPv6]:port"},
     {"protocol",
-     ChoiceKey<L>{"protocol", &ProtocolNames, &EnumChoice<&ProtocolNames, L, &L::protocol>::Get,
-                  &EnumChoice<&ProtocolNames, L, &L::protocol>::Set, "echo"},
+     ChoiceKey<L>{"protocol", &protocols::Names, &StringChoice<L, &L::protocol>::Get,
+                  &StringChoice<L, &L::protocol>::Set, "echo"},
      kRestart, "spoken here"},
     {"backlog", CountKey<L, int>{&Member<L, &L::backlog>, 4096, {1, kMax<int>}}, kRestart,
      "listen(2) backlog"},

@@ -6,7 +6,9 @@
 // lists the keys.
 //
 // Listeners are a list of records whose keys are rows of their own table (ListenerKeys()).
-// A choice takes its allowed names from a function, so a registry can supply them.
+// A choice takes its allowed names from a function: listeners[].protocol takes the names of the
+// protocol registry (server/protocols/registry.h), so a binary parsing configs links
+// //server/protocols:all.
 //
 // The tables are immutable statics: read them from any thread.
 #ifndef SHOAL_SERVER_CONFIG_SCHEMA_H_
@@ -122,6 +124,17 @@ struct EnumChoice {
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == name) Member<Record, kPath...>(record) = static_cast<Enum>(i);
     }
+  }
+};
+
+// A choice stored as its name.
+template <typename Record, auto... kPath>
+struct StringChoice {
+  static std::string_view Get(const Record& record) {
+    return Read(&Member<Record, kPath...>, record);
+  }
+  static void Set(Record& record, std::string_view name) {
+    Member<Record, kPath...>(record) = std::string(name);
   }
 };
 

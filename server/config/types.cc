@@ -5,7 +5,6 @@
 namespace shoal::server {
 namespace {
 
-constexpr std::array<std::string_view, 3> kProtocolNames = {"echo", "http", "resp"};
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
@@ -17,9 +16,6 @@ std::string_view NameOf(Enum value, const std::array<std::string_view, N>& names
 }
 
 }  // namespace
-
-std::string_view ProtocolName(ProtocolKind kind) { return NameOf(kind, kProtocolNames); }
-std::span<const std::string_view> ProtocolNames() { return kProtocolNames; }
 
 std::string_view LogFormatName(LogFormat format) { return NameOf(format, kLogFormatNames); }
 std::span<const std::string_view> LogFormatNames() { return kLogFormatNames; }

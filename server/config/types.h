@@ -16,12 +16,6 @@
 
 namespace shoal::server {
 
-enum class ProtocolKind { kEcho, kHttp, kResp };
-// "echo", "http" or "resp": the spelling used in the YAML file.
-std::string_view ProtocolName(ProtocolKind kind);
-// Every protocol's name, in enum order.
-std::span<const std::string_view> ProtocolNames();
-
 enum class LogFormat { kText, kJson };
 // "text" or "json".
 std::string_view LogFormatName(LogFormat format);
@@ -34,7 +28,7 @@ std::span<const std::string_view> LogLevelNames();
 struct ListenerConfig {
   std::string name;     // the `listener` label
   std::string address;  // core::SocketAddress syntax
-  ProtocolKind protocol{};
+  std::string protocol;  // a registered protocol's name (server/protocols/registry.h)
   int backlog{};
   bool reuseport{};
   bool reuseport_join{};

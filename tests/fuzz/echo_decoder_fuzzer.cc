@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/protocols/echo_decoder.h"
+#include "server/protocols/echo/frame.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace shoal::fuzz {

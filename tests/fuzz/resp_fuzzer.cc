@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/protocols/resp.h"
+#include "server/protocols/resp/wire.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace shoal::fuzz {

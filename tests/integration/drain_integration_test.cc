@@ -39,7 +39,7 @@ TEST(DrainIntegration, DrainMidBurstEndsOnFrameBoundariesWithFin) {
   constexpr auto kDrainTimeout = std::chrono::seconds(5);
   TestServerOptions options;
   options.workers = 2;
-  options.max_frame_bytes = 64 << 10;
+  options.config.limits.max_frame_bytes = 64 << 10;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
 

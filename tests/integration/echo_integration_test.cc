@@ -32,7 +32,7 @@ TEST(EchoIntegration, ThousandConcurrentPipelinedConnections) {
 
   TestServerOptions options;
   options.workers = 4;
-  options.max_frame_bytes = 64 * 1024;
+  options.config.limits.max_frame_bytes = 64 * 1024;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
 
@@ -93,7 +93,7 @@ TEST(EchoIntegration, SixteenMiBFrameAtTheLimit) {
   constexpr uint32_t kBig = 16u << 20;
   TestServerOptions options;
   options.workers = 1;
-  options.max_frame_bytes = kBig;
+  options.config.limits.max_frame_bytes = kBig;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
 
@@ -118,7 +118,7 @@ TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
   constexpr uint64_t kMax = 1 << 20;
   TestServerOptions options;
   options.workers = 2;
-  options.max_frame_bytes = kMax;
+  options.config.limits.max_frame_bytes = kMax;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
 
@@ -217,7 +217,7 @@ TEST(EchoIntegration, HalfCloseSmallFramesEchoedThenEof) {
 TEST(EchoIntegration, HalfCloseWithOutputQueuedEchoesEverythingThenEof) {
   TestServerOptions options;
   options.workers = 1;
-  options.max_frame_bytes = 4 << 20;
+  options.config.limits.max_frame_bytes = 4 << 20;
   options.settings.high_watermark = 256 << 10;
   options.settings.low_watermark = 64 << 10;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));

@@ -13,7 +13,7 @@ namespace {
 
 TEST(RespIntegration, PipelinedCommandsAreAnsweredInOrderAndQuitCloses) {
   TestServerOptions options;
-  options.protocol = WireProtocol::kResp;
+  options.protocol = "resp";
   auto server = TestServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto fd = Connect((*server)->port());

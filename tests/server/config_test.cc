@@ -79,9 +79,9 @@ Config FullConfig() {
   c.workers = 8;
   c.cpu_affinity = true;
   c.listeners = {
-      {"echo-v4", "127.0.0.1:7001", ProtocolKind::kEcho, 128, false},
-      {"web", "[::]:8080", ProtocolKind::kHttp, 1024, true},
-      {"redis.1", "0.0.0.0:6380", ProtocolKind::kResp, 4096, true},
+      {"echo-v4", "127.0.0.1:7001", "echo", 128, false},
+      {"web", "[::]:8080", "http", 1024, true},
+      {"redis.1", "0.0.0.0:6380", "resp", 4096, true},
   };
   c.limits = {5000, 4u << 20, 8192};
   c.timeouts.idle = absl::Minutes(5);
@@ -106,7 +106,7 @@ TEST(ConfigTest, DefaultMatchesDesign) {
   ASSERT_EQ(c.listeners.size(), 1u);
   EXPECT_EQ(c.listeners[0].name, "echo");
   EXPECT_EQ(c.listeners[0].address, "0.0.0.0:7000");
-  EXPECT_EQ(c.listeners[0].protocol, ProtocolKind::kEcho);
+  EXPECT_EQ(c.listeners[0].protocol, "echo");
   EXPECT_EQ(c.listeners[0].backlog, 4096);
   EXPECT_TRUE(c.listeners[0].reuseport);
   EXPECT_EQ(c.limits.max_connections, 100000u);
@@ -163,7 +163,7 @@ TEST(ConfigTest, ListenersReplaceTheDefaultList) {
   Config c = ParseOk("listeners:\n  - name: web\n    address: 0.0.0.0:8080\n    protocol: http\n");
   ASSERT_EQ(c.listeners.size(), 1u);
   EXPECT_EQ(c.listeners[0],
-            (ListenerConfig{"web", "0.0.0.0:8080", ProtocolKind::kHttp, 4096, true}));
+            (ListenerConfig{"web", "0.0.0.0:8080", "http", 4096, true}));
 }
 
 TEST(ConfigTest, EmptySectionMeansDefaults) {
@@ -201,9 +201,6 @@ TEST(ConfigTest, BoundaryValuesAreAccepted) {
 }
 
 TEST(ConfigTest, NamesOfEnums) {
-  EXPECT_EQ(ProtocolName(ProtocolKind::kEcho), "echo");
-  EXPECT_EQ(ProtocolName(ProtocolKind::kHttp), "http");
-  EXPECT_EQ(ProtocolName(ProtocolKind::kResp), "resp");
   EXPECT_EQ(LogFormatName(LogFormat::kText), "text");
   EXPECT_EQ(LogFormatName(LogFormat::kJson), "json");
 }

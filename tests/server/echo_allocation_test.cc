@@ -17,7 +17,7 @@
 
 #include "core/server.h"
 #include "tests/support/allocation_counter.h"
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 
 
 namespace shoal::server {
@@ -64,7 +64,7 @@ TEST(EchoAllocationTest, SteadyStateEchoDoesNotAllocatePerFrame) {
   options.workers = 1;
   options.listeners.push_back({"echo", *core::SocketAddress::Parse("127.0.0.1:0"), 128, true});
   auto server = core::Server::Create(options, [](size_t, int) {
-    return std::make_unique<EchoProtocol>(EchoSettings{1 << 20});
+    return std::make_unique<EchoProtocol>(EchoSettingsFrom(shoal::server::Config::Default()));
   });
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());

@@ -5,7 +5,7 @@
 #include <random>
 #include <utility>
 
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 #include "tests/support/echo_wire.h"
 
 namespace shoal::testing {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"

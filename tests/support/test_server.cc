@@ -4,48 +4,23 @@
 #include <sstream>
 #include <utility>
 
-#include "server/protocols/echo.h"
-#include "server/protocols/http/http_protocol.h"
-#include "server/protocols/resp.h"
+#include "server/protocols/registry.h"
 
 namespace shoal::testing {
 
 namespace {
 
-const char* ListenerName(const TestServerOptions& options) {
-  if (options.factory) return "test";
-  switch (options.protocol) {
-    case WireProtocol::kEcho: return "echo";
-    case WireProtocol::kHttp: return "http";
-    case WireProtocol::kResp: return "resp";
-  }
-  return "test";
-}
-
-// The one place that maps a WireProtocol to shoal's protocol classes.
-core::ProtocolFactory FactoryFor(const TestServerOptions& options) {
+absl::StatusOr<core::ProtocolFactory> FactoryFor(const TestServerOptions& options) {
   if (options.factory) return options.factory;
-  switch (options.protocol) {
-    case WireProtocol::kEcho: {
-      server::EchoSettings settings;
-      settings.max_frame_bytes = options.max_frame_bytes;
-      return [settings](size_t, int) { return std::make_unique<server::EchoProtocol>(settings); };
-    }
-    case WireProtocol::kHttp: {
-      std::shared_ptr<const http::Router> router =
-          options.http_router != nullptr ? options.http_router : http::MakeDefaultRouter();
-      http::Limits limits = options.http_limits;
-      return [limits, router](size_t, int) {
-        return std::make_unique<http::HttpProtocol>(limits, router);
-      };
-    }
-    case WireProtocol::kResp: {
-      server::RespSettings settings;
-      settings.max_frame_bytes = options.max_frame_bytes;
-      return [settings](size_t, int) { return std::make_unique<server::RespProtocol>(settings); };
-    }
+  const protocols::Registration* registration = protocols::Find(options.protocol);
+  if (registration == nullptr) {
+    return absl::InvalidArgumentError("unknown protocol '" + options.protocol + "'");
   }
-  return nullptr;
+  server::ListenerConfig listener = options.config.listeners.front();
+  listener.protocol = options.protocol;
+  return [registration, config = options.config, listener](size_t, int) {
+    return std::unique_ptr<core::Protocol>(registration->make(config, listener));
+  };
 }
 
 }  // namespace
@@ -59,8 +34,11 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestServerOp
   server_options.settings = options.settings;
   server_options.socket = options.socket;
   server_options.max_connections = options.max_connections;
-  server_options.listeners.push_back({ListenerName(options), *address, options.backlog, true});
-  auto server = core::Server::Create(server_options, FactoryFor(options));
+  auto factory = FactoryFor(options);
+  if (!factory.ok()) return factory.status();
+  const char* name = options.factory ? "test" : options.protocol.c_str();
+  server_options.listeners.push_back({name, *address, options.backlog, true});
+  auto server = core::Server::Create(server_options, *factory);
   if (!server.ok()) return server.status();
   std::unique_ptr<TestServer> result(new TestServer());
   result->server_ = std::move(*server);

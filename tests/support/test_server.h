@@ -1,6 +1,6 @@
 // ONE in-process server for tests: a started core::Server with one listener on 127.0.0.1:0
-// (SO_REUSEPORT, one socket per worker) speaking any protocol: one of shoal's own (the mapping
-// from WireProtocol to a protocol class lives in test_server.cc, and only there) or any factory a
+// (SO_REUSEPORT, one socket per worker) speaking any protocol: a registered one, by name, built
+// through the protocol registry from `config` (as the shoal binary builds it), or any factory a
 // test supplies (a faulty echo, say). Stops and joins the workers on destruction.
 //
 // Threading: create, Barrier and destroy from the test thread; the stat accessors may be called
@@ -20,16 +20,16 @@
 #include "core/server.h"
 #include "core/socket.h"
 #include "core/stats.h"
-#include "server/protocols/http/request_parser.h"
-#include "server/protocols/http/router.h"
+#include "server/config/types.h"
 #include "tests/support/deadline.h"
 
 namespace shoal::testing {
 
-enum class WireProtocol { kEcho, kHttp, kResp };
-
 struct TestServerOptions {
-  WireProtocol protocol = WireProtocol::kEcho;
+  // A registered protocol's name (server/protocols/registry.h).
+  std::string protocol = "echo";
+  // What the protocol is built from: limits.max_frame_bytes, limits.max_header_bytes, ...
+  server::Config config = server::Config::Default();
   // When set, makes every worker's protocol instead of `protocol`.
   core::ProtocolFactory factory;
   int workers = 1;
@@ -38,10 +38,6 @@ struct TestServerOptions {
   core::AcceptedSocketOptions socket;
   int64_t max_connections = 100000;
   int backlog = 4096;
-  // Protocol settings.
-  uint64_t max_frame_bytes = 1 << 20;  // echo and RESP
-  http::Limits http_limits;
-  std::shared_ptr<const http::Router> http_router;  // null: http::MakeDefaultRouter()
 };
 
 class TestServer {

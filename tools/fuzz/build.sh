@@ -34,23 +34,27 @@ flags=(
 mapfile -t absl_libs < <(grep -o '"-labsl_[a-z0-9_]*"' tools/bazel/system/BUILD.system | tr -d '"')
 
 # target -> sources (compiled), headers (dependencies only), libraries.
-sources_echo_decoder=(tests/fuzz/echo_decoder_fuzzer.cc server/protocols/echo_decoder.cc)
-headers_echo_decoder=(tests/fuzz/fuzz_support.h server/protocols/echo_decoder.h)
+sources_echo_decoder=(tests/fuzz/echo_decoder_fuzzer.cc server/protocols/echo/frame.cc)
+headers_echo_decoder=(tests/fuzz/fuzz_support.h server/protocols/echo/frame.h)
 libs_echo_decoder=()
 
 sources_request_parser=(tests/fuzz/request_parser_fuzzer.cc server/protocols/http/request_parser.cc)
 headers_request_parser=(tests/fuzz/fuzz_support.h server/protocols/http/request_parser.h)
 libs_request_parser=()
 
-sources_config=(tests/fuzz/config_fuzzer.cc server/config/*.cc core/socket.cc)
-headers_config=(tests/fuzz/fuzz_support.h server/config.h server/config/*.h core/socket.h)
-libs_config=(-lyaml-cpp "${absl_libs[@]}" -lpthread)
+# The config takes the valid protocol names from the registry, so every protocol's registration
+# (and what it links: its session code, spdlog) comes along.
+mapfile -t protocol_sources < <(ls server/protocols/registry.cc server/protocols/*/*.cc |
+  grep -v '_bench\.cc$')
+sources_config=(tests/fuzz/config_fuzzer.cc server/config/*.cc core/socket.cc "${protocol_sources[@]}")
+headers_config=(tests/fuzz/fuzz_support.h server/config.h server/config/*.h core/*.h
+  server/protocols/*.h server/protocols/*/*.h)
+libs_config=(-DSPDLOG_FMT_EXTERNAL -DSPDLOG_COMPILED_LIB -lspdlog -lfmt -lyaml-cpp
+  "${absl_libs[@]}" -lpthread)
 
-# RespProtocol's session is in the same file as the parser, so core (and spdlog) come along.
-mapfile -t core_sources < <(ls core/*.cc)
-sources_resp=(tests/fuzz/resp_fuzzer.cc server/protocols/resp.cc "${core_sources[@]}")
-headers_resp=(tests/fuzz/fuzz_support.h server/protocols/resp.h core/*.h)
-libs_resp=(-DSPDLOG_FMT_EXTERNAL -DSPDLOG_COMPILED_LIB -lspdlog -lfmt "${absl_libs[@]}" -lpthread)
+sources_resp=(tests/fuzz/resp_fuzzer.cc server/protocols/resp/wire.cc)
+headers_resp=(tests/fuzz/fuzz_support.h server/protocols/resp/wire.h)
+libs_resp=()
 
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(echo_decoder request_parser config resp)

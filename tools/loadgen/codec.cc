@@ -1,6 +1,11 @@
 #include "tools/loadgen/codec.h"
 
+#include "server/protocols/echo/frame.h"
+#include "server/protocols/http/wire.h"
+#include "server/protocols/resp/wire.h"
+
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -25,23 +30,6 @@ uint64_t PayloadWord(uint64_t connection_id, uint64_t seq, uint64_t seed, size_t
 
 uint64_t PayloadSeed(uint64_t connection_id, uint64_t seq) {
   return Mix(connection_id * 0x100000001b3ull ^ Mix(seq));
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool ParseSize(std::string_view text, size_t* value) {
@@ -95,28 +83,24 @@ class EchoCodec final : public Codec {
       : payload_(connection_id, options.size, options.verify) {}
 
   void AppendRequest(uint64_t seq, std::string& out) override {
-    const uint32_t n = static_cast<uint32_t>(payload_.size());
-    const char header[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                            static_cast<char>(n >> 8), static_cast<char>(n)};
-    out.append(header, 4);
+    server::AppendEchoHeader(static_cast<uint32_t>(payload_.size()), out);
     payload_.Append(seq, out);
   }
 
   Decoded DecodeResponse(std::string_view input, uint64_t seq) override {
-    if (input.size() < 4) return {};
-    const auto* b = reinterpret_cast<const unsigned char*>(input.data());
-    const uint64_t length = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) |
-                            (uint64_t{b[2]} << 8) | uint64_t{b[3]};
+    constexpr size_t kHeader = server::kEchoHeaderBytes;
+    if (input.size() < kHeader) return {};
+    const uint64_t length = server::DecodeEchoLength(input);
     if (length != payload_.size()) return {Status::kProtocolError, 0, false};
-    if (input.size() < 4 + length) return {};
-    Decoded decoded{Status::kComplete, 4 + length, false};
-    if (payload_.verify() && !payload_.Matches(seq, input.substr(4, length))) {
+    if (input.size() < kHeader + length) return {};
+    Decoded decoded{Status::kComplete, kHeader + length, false};
+    if (payload_.verify() && !payload_.Matches(seq, input.substr(kHeader, length))) {
       decoded.status = Status::kMismatch;
     }
     return decoded;
   }
 
-  size_t request_bytes() const override { return 4 + payload_.size(); }
+  size_t request_bytes() const override { return server::kEchoHeaderBytes + payload_.size(); }
 
  private:
   PayloadSource payload_;
@@ -212,15 +196,15 @@ class HttpCodec final : public Codec {
       size_t colon = line.find(':');
       if (colon == std::string_view::npos) return false;
       std::string_view name = line.substr(0, colon);
-      std::string_view value = Trim(line.substr(colon + 1));
-      if (EqualsIgnoreCase(name, "content-length")) {
+      std::string_view value = http::TrimOws(line.substr(colon + 1));
+      if (http::EqualsIgnoreCase(name, "content-length")) {
         if (!ParseSize(value, &body_bytes_)) return false;
         have_length = true;
-      } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
+      } else if (http::EqualsIgnoreCase(name, "transfer-encoding")) {
         return false;  // chunked responses are not supported
-      } else if (EqualsIgnoreCase(name, "connection")) {
-        if (EqualsIgnoreCase(value, "close")) close_ = true;
-        if (EqualsIgnoreCase(value, "keep-alive")) close_ = false;
+      } else if (http::EqualsIgnoreCase(name, "connection")) {
+        if (http::EqualsIgnoreCase(value, "close")) close_ = true;
+        if (http::EqualsIgnoreCase(value, "keep-alive")) close_ = false;
       }
     }
     bool bodiless = status_code_ < 200 || status_code_ == 204 || status_code_ == 304;
@@ -246,11 +230,12 @@ class RespCodec final : public Codec {
   RespCodec(const CodecOptions& options, uint64_t connection_id)
       : payload_(connection_id, options.size, options.verify) {
     if (options.size == 0) {
-      head_ = "*1\r\n$4\r\nPING\r\n";
+      server::AppendRespArrayHeader(1, head_);
+      server::AppendRespBulk("PING", head_);
     } else {
-      head_ = "*2\r\n$4\r\nECHO\r\n$";
-      AppendNumber(head_, options.size);
-      head_ += "\r\n";
+      server::AppendRespArrayHeader(2, head_);
+      server::AppendRespBulk("ECHO", head_);
+      server::AppendRespBulkHeader(options.size, head_);
     }
   }
 
@@ -306,28 +291,15 @@ class RespCodec final : public Codec {
   std::string head_;
 };
 
+constexpr std::array<std::string_view, 3> kProtocolNames = {server::kEchoName, http::kHttpName,
+                                                             server::kRespName};
+
 }  // namespace
 
-std::string_view ProtocolName(Protocol protocol) {
-  switch (protocol) {
-    case Protocol::kEcho:
-      return "echo";
-    case Protocol::kHttp:
-      return "http";
-    case Protocol::kResp:
-      return "resp";
-  }
-  return "?";
-}
+std::span<const std::string_view> ProtocolNames() { return kProtocolNames; }
 
-bool ParseProtocol(std::string_view text, Protocol* protocol) {
-  for (Protocol p : {Protocol::kEcho, Protocol::kHttp, Protocol::kResp}) {
-    if (text == ProtocolName(p)) {
-      *protocol = p;
-      return true;
-    }
-  }
-  return false;
+bool KnownProtocol(std::string_view name) {
+  return std::find(kProtocolNames.begin(), kProtocolNames.end(), name) != kProtocolNames.end();
 }
 
 std::string_view HttpRequestName(HttpRequest request) {
@@ -373,13 +345,14 @@ bool PayloadMatches(uint64_t connection_id, uint64_t seq, const char* data, size
 }
 
 std::unique_ptr<Codec> MakeCodec(const CodecOptions& options, uint64_t connection_id) {
-  switch (options.protocol) {
-    case Protocol::kEcho:
-      return std::make_unique<EchoCodec>(options, connection_id);
-    case Protocol::kHttp:
-      return std::make_unique<HttpCodec>(options, connection_id);
-    case Protocol::kResp:
-      return std::make_unique<RespCodec>(options, connection_id);
+  if (options.protocol == server::kEchoName) {
+    return std::make_unique<EchoCodec>(options, connection_id);
+  }
+  if (options.protocol == http::kHttpName) {
+    return std::make_unique<HttpCodec>(options, connection_id);
+  }
+  if (options.protocol == server::kRespName) {
+    return std::make_unique<RespCodec>(options, connection_id);
   }
   return nullptr;
 }

@@ -15,23 +15,27 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "server/protocols/echo/frame.h"
+
 namespace shoal::loadgen {
 
-enum class Protocol { kEcho, kHttp, kResp };
 // What the http codec asks for: GET /plaintext (expects "Hello, World!") or POST /echo with a
 // `size`-byte body (expects the body back).
 enum class HttpRequest { kPlaintext, kEcho };
 
-std::string_view ProtocolName(Protocol protocol);
-bool ParseProtocol(std::string_view text, Protocol* protocol);
+// The protocols loadgen speaks, by the names the server's wire libraries give them:
+// echo, http, resp.
+std::span<const std::string_view> ProtocolNames();
+bool KnownProtocol(std::string_view name);
 std::string_view HttpRequestName(HttpRequest request);
 bool ParseHttpRequest(std::string_view text, HttpRequest* request);
 
 struct CodecOptions {
-  Protocol protocol = Protocol::kEcho;
+  std::string protocol{server::kEchoName};  // one of ProtocolNames()
   size_t size = 64;           // payload bytes (echo frame, http POST body, RESP ECHO argument)
   bool verify = false;        // check every payload byte
   HttpRequest http = HttpRequest::kPlaintext;
@@ -69,6 +73,7 @@ class Codec {
   Codec() = default;
 };
 
+// nullptr when options.protocol is not one of ProtocolNames().
 std::unique_ptr<Codec> MakeCodec(const CodecOptions& options, uint64_t connection_id);
 
 // The payload of request `seq` on connection `connection_id` (see above), and its check.

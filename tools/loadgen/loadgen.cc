@@ -71,7 +71,7 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.timeout_ns <= 0 || options.connect_timeout_ns <= 0) {
     return absl::InvalidArgumentError("--timeout and --connect_timeout must be > 0");
   }
-  if (options.protocol == Protocol::kEcho && options.size > 0xffffffffull) {
+  if (options.protocol == server::kEchoName && options.size > 0xffffffffull) {
     return absl::InvalidArgumentError("--size must fit the echo frame's 32-bit length");
   }
   return absl::OkStatus();

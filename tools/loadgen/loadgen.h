@@ -51,7 +51,7 @@ struct Progress {
 
 struct Options {
   std::vector<std::string> targets;  // "HOST:PORT", "[v6]:PORT"; HOST may be a name
-  Protocol protocol = Protocol::kEcho;
+  std::string protocol{server::kEchoName};  // one of ProtocolNames()
   HttpRequest http = HttpRequest::kPlaintext;
   int connections = 10;
   int threads = 1;

@@ -119,10 +119,13 @@ int main(int argc, char** argv) {
     options.targets.emplace_back(target);
   }
   const std::string protocol = absl::GetFlag(FLAGS_protocol);
-  if (!shoal::loadgen::ParseProtocol(protocol, &options.protocol)) {
-    std::cerr << "loadgen: --protocol must be echo, http or resp, not '" << protocol << "'\n";
+  if (!shoal::loadgen::KnownProtocol(protocol)) {
+    std::cerr << "loadgen: --protocol must be one of";
+    for (std::string_view name : shoal::loadgen::ProtocolNames()) std::cerr << " " << name;
+    std::cerr << ", not '" << protocol << "'\n";
     return kExitUsage;
   }
+  options.protocol = protocol;
   const std::string http = absl::GetFlag(FLAGS_http);
   if (!shoal::loadgen::ParseHttpRequest(http, &options.http)) {
     std::cerr << "loadgen: --http must be plaintext or echo, not '" << http << "'\n";

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/protocols/http/wire.h"
 
 namespace shoal::loadgen {
 
@@ -95,13 +96,13 @@ std::string FormatText(const Result& r) {
   std::string length =
       o.requests >= 0 ? absl::StrCat(o.requests, " requests")
                       : absl::StrFormat("%.2fs", static_cast<double>(o.duration_ns) / 1e9);
-  std::string out = absl::StrFormat("loadgen: %s test @ %s for %s", std::string(ProtocolName(o.protocol)),
+  std::string out = absl::StrFormat("loadgen: %s test @ %s for %s", o.protocol,
                                     targets, length);
   if (o.warmup_ns > 0) {
     absl::StrAppend(&out, absl::StrFormat(" (+%.2fs warm-up)", static_cast<double>(o.warmup_ns) / 1e9));
   }
   absl::StrAppend(&out, "\n");
-  std::string what = o.protocol == Protocol::kHttp
+  std::string what = o.protocol == http::kHttpName
                          ? (o.http == HttpRequest::kPlaintext
                                 ? std::string("GET /plaintext")
                                 : absl::StrCat("POST /echo, ", o.size, "-byte bodies"))
@@ -154,7 +155,7 @@ std::string FormatJson(const Result& r) {
   }
   std::string out = "{\n";
   absl::StrAppend(&out, "  \"config\": {\"targets\": [", targets, "], \"resolved_targets\": [",
-                  resolved, "], \"protocol\": ", JsonString(std::string(ProtocolName(o.protocol))),
+                  resolved, "], \"protocol\": ", JsonString(o.protocol),
                   ", \"http\": ", JsonString(std::string(HttpRequestName(o.http))),
                   ", \"connections\": ", o.connections,
                   ", \"threads\": ", std::min(o.threads, o.connections),

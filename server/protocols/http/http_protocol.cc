@@ -4,6 +4,13 @@
 
 namespace shoal::http {
 
+Limits LimitsFrom(const server::Config& config) {
+  Limits limits;
+  limits.max_header_bytes = config.limits.max_header_bytes;
+  limits.max_body_bytes = config.limits.max_frame_bytes;
+  return limits;
+}
+
 namespace {
 
 class HttpSession final : public core::Session {

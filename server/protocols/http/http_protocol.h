@@ -8,14 +8,15 @@
 // (Connection: close, HTTP/1.0 without keep-alive).
 //
 // Threading: one HttpProtocol per worker and listener, on that worker's thread; the Router it
-// uses is shared read-only.
+// uses is shared read-only. Registered as "http" (registration.cc) with MakeDefaultRouter().
 #ifndef SHOAL_SERVER_PROTOCOLS_HTTP_HTTP_PROTOCOL_H_
 #define SHOAL_SERVER_PROTOCOLS_HTTP_HTTP_PROTOCOL_H_
 
 #include <memory>
 #include <string>
 
-#include "core/protocol.h"
+#include "server/config/types.h"
+#include "server/protocols/registry.h"
 #include "server/protocols/http/date_cache.h"
 #include "server/protocols/http/request_parser.h"
 #include "server/protocols/http/response.h"
@@ -23,14 +24,17 @@
 
 namespace shoal::http {
 
-class HttpProtocol final : public core::Protocol {
+// limits.max_header_bytes and limits.max_frame_bytes (the body).
+Limits LimitsFrom(const server::Config& config);
+
+class HttpProtocol final : public protocols::LiveProtocol {
  public:
   HttpProtocol(const Limits& limits, std::shared_ptr<const Router> router)
       : limits_(limits), router_(std::move(router)) {}
   std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
 
   // Worker thread only. New limits apply to requests parsed from then on.
-  void set_limits(const Limits& limits) { limits_ = limits; }
+  void Apply(const server::Config& config) override { limits_ = LimitsFrom(config); }
   const Limits& limits() const { return limits_; }
   const Router& router() const { return *router_; }
   // The bytes of the response head for `head` (whose date is ignored) at `unix_seconds`. The
@@ -57,7 +61,7 @@ class HttpProtocol final : public core::Protocol {
   std::string head_scratch_;  // heads with extra fields, which are not cached
 };
 
-// The routes of DESIGN.md section 4: GET /plaintext -> "Hello, World!", POST /echo -> the body.
+// The default routes: GET /plaintext -> "Hello, World!", POST /echo -> the body.
 std::shared_ptr<const Router> MakeDefaultRouter();
 
 }  // namespace shoal::http

@@ -61,7 +61,7 @@ void Exchange(RawClient& client, const std::string& requests, size_t responses) 
 
 TEST(HttpAllocationTest, SteadyStateRequestsDoNotAllocate) {
   TestServerOptions options;
-  options.protocol = WireProtocol::kHttp;
+  options.protocol = "http";
   options.backlog = 128;
   auto started = TestServer::Start(options);
   ASSERT_TRUE(started.ok()) << started.status();

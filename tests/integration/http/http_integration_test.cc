@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/close_reason.h"
+#include "server/protocols/http/http_protocol.h"
 #include "tests/support/assert_ok.h"
 #include "tests/support/client_socket.h"
 #include "tests/support/deadline.h"
@@ -30,10 +31,10 @@ constexpr std::string_view kHello = "Hello, World!";
 
 TestServerOptions DefaultOptions() {
   TestServerOptions options;
-  options.protocol = WireProtocol::kHttp;
+  options.protocol = "http";
   options.workers = 1;
-  options.http_limits.max_header_bytes = kMaxHeaderBytes;
-  options.http_limits.max_body_bytes = kMaxBodyBytes;
+  options.config.limits.max_header_bytes = kMaxHeaderBytes;
+  options.config.limits.max_frame_bytes = kMaxBodyBytes;
   return options;
 }
 
@@ -656,7 +657,10 @@ TEST(HttpHandlerTest, HandlerStatusesDecideKeepAlive) {
     r.body = r.storage;
   });
   TestServerOptions options = DefaultOptions();
-  options.http_router = router;
+  http::Limits limits = http::LimitsFrom(options.config);
+  options.factory = [limits, router](size_t, int) {
+    return std::make_unique<http::HttpProtocol>(limits, router);
+  };
   ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
   TestServer& server = *started;
   RawClient client(server.port(), Deadline::In(seconds(10)));

@@ -53,9 +53,9 @@ TEST(SchemaTest, PathsAreUniqueAndFindable) {
 TEST(SchemaTest, DefaultIsValidAndBuiltFromTheTable) {
   EXPECT_TRUE(ValidateConfig(Config::Default()).ok()) << ValidateConfig(Config::Default());
   ListenerConfig listener = schema::DefaultListener();
-  EXPECT_EQ(listener, (ListenerConfig{"", "", ProtocolKind::kEcho, 4096, true}));
+  EXPECT_EQ(listener, (ListenerConfig{"", "", "echo", 4096, true}));
   EXPECT_THAT(schema::DefaultListeners(),
-              ElementsAre(ListenerConfig{"echo", "0.0.0.0:7000", ProtocolKind::kEcho, 4096, true}));
+              ElementsAre(ListenerConfig{"echo", "0.0.0.0:7000", "echo", 4096, true}));
 }
 
 TEST(SchemaTest, EveryRowReachesItsOwnMember) {

@@ -1,4 +1,4 @@
-#include "server/protocols/resp.h"
+#include "server/protocols/resp/resp_protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@ struct Replies {
 };
 
 // Parses and answers every complete request at the start of `input`, like the session does.
-Replies Answer(std::string_view input, const RespSettings& settings = {}) {
+Replies Answer(std::string_view input, const RespSettings& settings = RespSettingsFrom(Config::Default())) {
   Replies replies;
   while (replies.consumed < input.size()) {
     RespCommand command;
@@ -82,7 +82,7 @@ TEST(RespTest, MalformedRequestsAreProtocolErrors) {
 }
 
 TEST(RespTest, SizeLimitsAreExact) {
-  RespSettings settings;
+  RespSettings settings = RespSettingsFrom(Config::Default());
   settings.max_frame_bytes = 10;
   std::string at_limit = "*2\r\n$4\r\nECHO\r\n$10\r\n0123456789\r\n";
   EXPECT_EQ(Answer(at_limit, settings).out, "$10\r\n0123456789\r\n");
@@ -90,7 +90,7 @@ TEST(RespTest, SizeLimitsAreExact) {
       << "judged from the length line, before the data";
   settings.max_arguments = 2;
   EXPECT_EQ(Answer("*3\r\n", settings).last, RespParseStatus::kProtocolError);
-  RespSettings small;
+  RespSettings small = RespSettingsFrom(Config::Default());
   small.max_frame_bytes = 8;
   EXPECT_EQ(Answer(std::string(70000, 'P'), small).last, RespParseStatus::kTooLarge)
       << "an inline line without end is bounded";

@@ -12,7 +12,7 @@ namespace {
 
 CodecOptions Echo(size_t size, bool verify) {
   CodecOptions options;
-  options.protocol = Protocol::kEcho;
+  options.protocol = "echo";
   options.size = size;
   options.verify = verify;
   return options;
@@ -102,7 +102,7 @@ TEST(EchoCodecTest, ZeroLengthFrames) {
 
 TEST(HttpCodecTest, PlaintextRequestAndResponse) {
   CodecOptions options;
-  options.protocol = Protocol::kHttp;
+  options.protocol = "http";
   options.verify = true;
   options.host = "example";
   auto codec = MakeCodec(options, 1);
@@ -137,7 +137,7 @@ TEST(HttpCodecTest, PlaintextRequestAndResponse) {
 
 TEST(HttpCodecTest, EchoPostsAVerifiedBody) {
   CodecOptions options;
-  options.protocol = Protocol::kHttp;
+  options.protocol = "http";
   options.http = HttpRequest::kEcho;
   options.size = 100;
   options.verify = true;
@@ -157,7 +157,7 @@ TEST(HttpCodecTest, EchoPostsAVerifiedBody) {
 
 TEST(RespCodecTest, PingAndEcho) {
   CodecOptions options;
-  options.protocol = Protocol::kResp;
+  options.protocol = "resp";
   options.size = 0;
   options.verify = true;
   auto ping = MakeCodec(options, 1);
@@ -180,14 +180,18 @@ TEST(RespCodecTest, PingAndEcho) {
   EXPECT_EQ(echo->DecodeResponse(reply.substr(0, 8), 5).status, Codec::Status::kIncomplete);
 }
 
-TEST(ProtocolNamesTest, RoundTrip) {
-  for (Protocol p : {Protocol::kEcho, Protocol::kHttp, Protocol::kResp}) {
-    Protocol parsed;
-    ASSERT_TRUE(ParseProtocol(ProtocolName(p), &parsed));
-    EXPECT_EQ(parsed, p);
+TEST(ProtocolNamesTest, TheServersNames) {
+  for (std::string_view name : ProtocolNames()) {
+    EXPECT_TRUE(KnownProtocol(name));
+    CodecOptions options;
+    options.protocol = std::string(name);
+    EXPECT_NE(MakeCodec(options, 1), nullptr) << name;
   }
-  Protocol parsed;
-  EXPECT_FALSE(ParseProtocol("smtp", &parsed));
+  EXPECT_EQ(ProtocolNames().size(), 3u);
+  EXPECT_FALSE(KnownProtocol("smtp"));
+  CodecOptions smtp;
+  smtp.protocol = "smtp";
+  EXPECT_EQ(MakeCodec(smtp, 1), nullptr);
 }
 
 }  // namespace

@@ -27,7 +27,6 @@ using testing::Json;
 using testing::JsonReader;
 using testing::TestServer;
 using testing::TestServerOptions;
-using testing::WireProtocol;
 
 Options Base(const std::string& target) {
   Options options;
@@ -40,10 +39,10 @@ Options Base(const std::string& target) {
   return options;
 }
 
-std::unique_ptr<TestServer> StartServer(WireProtocol protocol,
+std::unique_ptr<TestServer> StartServer(std::string_view protocol,
                                         core::ProtocolFactory factory = nullptr) {
   TestServerOptions options;
-  options.protocol = protocol;
+  options.protocol = std::string(protocol);
   options.factory = std::move(factory);
   auto server = TestServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
@@ -51,7 +50,7 @@ std::unique_ptr<TestServer> StartServer(WireProtocol protocol,
 }
 
 TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.requests = 5003;  // not a multiple of the connections
@@ -72,7 +71,7 @@ TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
 }
 
 TEST(LoadgenTest, LargeFramesWithWarmupAndPipelining) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.requests = 400;
@@ -90,7 +89,7 @@ TEST(LoadgenTest, LargeFramesWithWarmupAndPipelining) {
 }
 
 TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.duration_ns = 300'000'000;
@@ -108,7 +107,7 @@ TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
 
 TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
   FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
+  auto server = StartServer("echo", faulty.factory());
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.connections = 2;
@@ -128,7 +127,7 @@ TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
 TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
   // What --verify is for: the framing is intact, only the content changed.
   FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
+  auto server = StartServer("echo", faulty.factory());
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.connections = 2;
@@ -143,7 +142,7 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
   FaultyEcho faulty(Fault::kSwapFrames);
-  auto server = StartServer(WireProtocol::kEcho, faulty.factory());
+  auto server = StartServer("echo", faulty.factory());
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.connections = 2;
@@ -160,7 +159,7 @@ TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
 }
 
 TEST(LoadgenTest, OpenLoopKeepsTheRequestedRate) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.connections = 4;
@@ -181,7 +180,7 @@ TEST(LoadgenTest, OpenLoopKeepsTheRequestedRate) {
 }
 
 TEST(LoadgenTest, OpenLoopRequestsModeSendsExactlyN) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   Options options = Base(server->address_text());
   options.rate = 5000;
@@ -218,8 +217,8 @@ TEST(LoadgenTest, OpenLoopChargesAStallToEveryRequestItDelayed) {
 TEST(LoadgenTest, SpreadsConnectionsOverSeveralTargets) {
   FaultyEcho first_echo;  // kNone fault: a counting echo
   FaultyEcho second_echo;
-  auto first = StartServer(WireProtocol::kEcho, first_echo.factory());
-  auto second = StartServer(WireProtocol::kEcho, second_echo.factory());
+  auto first = StartServer("echo", first_echo.factory());
+  auto second = StartServer("echo", second_echo.factory());
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
   Options options = Base(first->address_text());
@@ -237,11 +236,11 @@ TEST(LoadgenTest, SpreadsConnectionsOverSeveralTargets) {
 }
 
 TEST(LoadgenTest, HttpPlaintextAndEchoAgainstShoalsHttpProtocol) {
-  auto server = StartServer(WireProtocol::kHttp);
+  auto server = StartServer("http");
   ASSERT_NE(server, nullptr);
   for (HttpRequest kind : {HttpRequest::kPlaintext, HttpRequest::kEcho}) {
     Options options = Base(server->address_text());
-    options.protocol = Protocol::kHttp;
+    options.protocol = "http";
     options.http = kind;
     options.size = 1000;
     options.requests = 1000;
@@ -308,7 +307,7 @@ TextFigures ParseText(const std::string& text) {
 }
 
 TEST(LoadgenTest, JsonParsesAndMatchesTheTextReport) {
-  auto server = StartServer(WireProtocol::kEcho);
+  auto server = StartServer("echo");
   ASSERT_NE(server, nullptr);
   for (double rate : {0.0, 4000.0}) {
     Options options = Base(server->address_text());

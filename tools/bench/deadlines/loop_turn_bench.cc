@@ -52,7 +52,7 @@
 #include "core/server.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 
 ABSL_FLAG(int, baseline, 100, "idle connections in phase 1");
 ABSL_FLAG(int, idle, 15000, "idle connections in phase 2");
@@ -385,7 +385,8 @@ int main(int argc, char** argv) {
   options.listeners.push_back(
       {"echo", *shoal::core::SocketAddress::Parse("127.0.0.1:0"), 4096, true});
   auto server = shoal::core::Server::Create(options, [](size_t, int) {
-    return std::make_unique<shoal::server::EchoProtocol>(shoal::server::EchoSettings{1 << 20});
+    return std::make_unique<shoal::server::EchoProtocol>(
+        shoal::server::EchoSettingsFrom(shoal::server::Config::Default()));
   });
   if (!server.ok() || !(*server)->Start().ok()) {
     std::fprintf(stderr, "cannot start the server\n");

@@ -42,7 +42,7 @@
 #include "core/connection.h"
 #include "core/server.h"
 #include "core/stats.h"
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 #include "tools/loadgen/loadgen.h"
 
 ABSL_FLAG(int, rounds, 3, "throughput: copy/zero-copy alternations per frame size");
@@ -75,8 +75,8 @@ RunningServer StartServer(bool zero_copy) {
   listener.name = "echo";
   listener.address = *shoal::core::SocketAddress::Parse("127.0.0.1:0");
   options.listeners.push_back(listener);
-  shoal::server::EchoSettings echo;
-  echo.max_frame_bytes = 1 << 20;
+  shoal::server::EchoSettings echo =
+      shoal::server::EchoSettingsFrom(shoal::server::Config::Default());
   echo.forward_partial_payloads = zero_copy;
   auto server = Server::Create(options, [echo](size_t, int) {
     return std::unique_ptr<shoal::core::Protocol>(

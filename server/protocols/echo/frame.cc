@@ -1,4 +1,4 @@
-#include "server/protocols/echo_decoder.h"
+#include "server/protocols/echo/frame.h"
 
 namespace shoal::server {
 

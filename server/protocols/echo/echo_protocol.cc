@@ -1,8 +1,12 @@
-#include "server/protocols/echo.h"
+#include "server/protocols/echo/echo_protocol.h"
 
 #include <spdlog/spdlog.h>
 
 namespace shoal::server {
+
+EchoSettings EchoSettingsFrom(const Config& config) {
+  return EchoSettings{config.limits.max_frame_bytes, true};
+}
 
 namespace {
 

@@ -1,6 +1,4 @@
-#include "server/protocols/resp.h"
-
-#include <spdlog/spdlog.h>
+#include "server/protocols/resp/wire.h"
 
 #include <charconv>
 #include <strings.h>
@@ -145,17 +143,25 @@ RespParse ParseInline(std::string_view input, const RespSettings& settings,
   return result;
 }
 
-void AppendBulk(std::string& out, std::string_view value) {
+void AppendCountLine(char prefix, size_t count, std::string& out) {
   char digits[24];
-  auto end = std::to_chars(digits, digits + sizeof(digits), value.size()).ptr;
-  out.push_back('$');
+  auto end = std::to_chars(digits, digits + sizeof(digits), count).ptr;
+  out.push_back(prefix);
   out.append(digits, static_cast<size_t>(end - digits));
-  out.append("\r\n");
-  out.append(value);
   out.append("\r\n");
 }
 
 }  // namespace
+
+void AppendRespBulk(std::string_view value, std::string& out) {
+  AppendCountLine('$', value.size(), out);
+  out.append(value);
+  out.append("\r\n");
+}
+
+void AppendRespBulkHeader(size_t size, std::string& out) { AppendCountLine('$', size, out); }
+
+void AppendRespArrayHeader(size_t count, std::string& out) { AppendCountLine('*', count, out); }
 
 RespParse ParseRespCommand(std::string_view input, const RespSettings& settings,
                            RespCommand* command) {
@@ -172,7 +178,7 @@ bool AppendRespReply(const RespCommand& command, std::string& out) {
     if (command.argument_count == 1) {
       out.append("+PONG\r\n");
     } else if (command.argument_count == 2) {
-      AppendBulk(out, command.arguments[1]);
+      AppendRespBulk(command.arguments[1], out);
     } else {
       out.append("-ERR wrong number of arguments for 'ping' command\r\n");
     }
@@ -180,7 +186,7 @@ bool AppendRespReply(const RespCommand& command, std::string& out) {
   }
   if (EqualsIgnoreCase(name, "ECHO")) {
     if (command.argument_count == 2) {
-      AppendBulk(out, command.arguments[1]);
+      AppendRespBulk(command.arguments[1], out);
     } else {
       out.append("-ERR wrong number of arguments for 'echo' command\r\n");
     }
@@ -194,63 +200,6 @@ bool AppendRespReply(const RespCommand& command, std::string& out) {
   for (char c : name.substr(0, 128)) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
   out.append("'\r\n");
   return true;
-}
-
-namespace {
-
-class RespSession final : public core::Session {
- public:
-  RespSession(core::SessionContext& connection, RespProtocol& protocol)
-      : Session(connection), protocol_(protocol) {}
-
-  size_t OnData(std::string_view input) override {
-    std::string& out = protocol_.reply_scratch();
-    out.clear();
-    size_t position = 0;
-    uint64_t requests = 0;
-    bool close_after = false;
-    core::CloseReason reason = core::CloseReason::kPeerClosed;
-    while (position < input.size()) {
-      RespCommand command;
-      RespParse parse = ParseRespCommand(input.substr(position), protocol_.settings(), &command);
-      if (parse.status == RespParseStatus::kNeedMore) break;
-      if (parse.status != RespParseStatus::kComplete) {
-        out.append("-ERR Protocol error: ");
-        out.append(parse.error);
-        out.append("\r\n");
-        close_after = true;
-        reason = parse.status == RespParseStatus::kTooLarge ? core::CloseReason::kFrameTooLarge
-                                                            : core::CloseReason::kProtocolError;
-        spdlog::warn("resp: closing {}: {}", connection().PeerName(), parse.error);
-        position = input.size();
-        break;
-      }
-      position += parse.consumed;
-      ++requests;
-      if (!AppendRespReply(command, out)) {
-        close_after = true;
-        position = input.size();
-        break;
-      }
-    }
-    connection().Send(out);
-    connection().CountRequests(requests);
-    if (close_after) connection().CloseAfterFlush(reason);
-    partial_ = position < input.size();
-    return position;
-  }
-
-  bool RequestInProgress() const override { return partial_; }
-
- private:
-  RespProtocol& protocol_;
-  bool partial_ = false;
-};
-
-}  // namespace
-
-std::unique_ptr<core::Session> RespProtocol::NewSession(core::SessionContext& connection) {
-  return std::make_unique<RespSession>(connection, *this);
 }
 
 }  // namespace shoal::server

@@ -1,4 +1,4 @@
-// The length-prefixed echo protocol (DESIGN.md section 4): a frame is a 4-byte big-endian length N
+// The length-prefixed echo protocol: a frame is a 4-byte big-endian length N
 // and N bytes; each frame is answered with the identical frame, in order. A length above
 // max_frame_bytes closes that connection (frame_too_large). Payloads are streamed: complete frames
 // in the input are copied to the output once, and the rest of a frame whose payload has not fully
@@ -6,33 +6,38 @@
 // so a connection never buffers a whole large frame.
 //
 // Threading: one EchoProtocol per worker and listener, used on that worker's thread only.
-#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_H_
-#define SHOAL_SERVER_PROTOCOLS_ECHO_H_
+// Registered as "echo" (registration.cc).
+#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_ECHO_PROTOCOL_H_
+#define SHOAL_SERVER_PROTOCOLS_ECHO_ECHO_PROTOCOL_H_
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
-#include "core/protocol.h"
-#include "server/protocols/echo_decoder.h"
+#include "server/config/types.h"
+#include "server/protocols/echo/frame.h"
+#include "server/protocols/registry.h"
 
 namespace shoal::server {
 
+// Built from a Config (EchoSettingsFrom); the fields carry no defaults of their own.
 struct EchoSettings {
-  uint64_t max_frame_bytes = 1 << 20;
-  // true (the default): the rest of a partly arrived frame is forwarded socket -> output queue
+  uint64_t max_frame_bytes{};
+  // true (from a Config): the rest of a partly arrived frame is forwarded socket -> output queue
   // (SessionContext::ForwardInput). false: only complete frames are echoed; a partial frame stays in
   // the connection's input buffer until it is complete, then is copied to the output (the
   // pre-zero-copy behaviour, kept for tools/bench/zero_copy).
-  bool forward_partial_payloads = true;
+  bool forward_partial_payloads{};
 };
 
-class EchoProtocol final : public core::Protocol {
+// limits.max_frame_bytes, payloads forwarded.
+EchoSettings EchoSettingsFrom(const Config& config);
+
+class EchoProtocol final : public protocols::LiveProtocol {
  public:
   explicit EchoProtocol(const EchoSettings& settings) : settings_(settings) {}
   std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
-  // Worker thread only (SIGHUP is posted to the worker).
-  void set_settings(const EchoSettings& settings) { settings_ = settings; }
+  void Apply(const Config& config) override { settings_ = EchoSettingsFrom(config); }
   const EchoSettings& settings() const { return settings_; }
 
  private:
@@ -41,4 +46,4 @@ class EchoProtocol final : public core::Protocol {
 
 }  // namespace shoal::server
 
-#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_H_
+#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_ECHO_PROTOCOL_H_

@@ -1,13 +1,18 @@
-// Splitting a byte stream into echo frames (4-byte big-endian length N, then N bytes) without
-// copying. A pure function: no state, any thread.
-#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
-#define SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+// The echo protocol on the wire, without I/O: splitting a byte stream into frames (4-byte
+// big-endian length N, then N bytes) without copying, and frame headers. Shared by the server,
+// loadgen and the tests. Pure functions: any thread.
+#ifndef SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_
+#define SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace shoal::server {
+
+// The listeners[].protocol and loadgen --protocol spelling.
+inline constexpr std::string_view kEchoName = "echo";
 
 inline constexpr size_t kEchoHeaderBytes = 4;
 
@@ -38,6 +43,14 @@ inline uint32_t DecodeEchoLength(std::string_view header) {
          uint32_t{bytes[3]};
 }
 
+// Appends the header of a frame of `length` payload bytes.
+inline void AppendEchoHeader(uint32_t length, std::string& out) {
+  const char header[kEchoHeaderBytes] = {static_cast<char>(length >> 24),
+                                         static_cast<char>(length >> 16),
+                                         static_cast<char>(length >> 8), static_cast<char>(length)};
+  out.append(header, kEchoHeaderBytes);
+}
+
 }  // namespace shoal::server
 
-#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_DECODER_H_
+#endif  // SHOAL_SERVER_PROTOCOLS_ECHO_FRAME_H_

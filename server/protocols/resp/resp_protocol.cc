@@ -1,0 +1,68 @@
+#include "server/protocols/resp/resp_protocol.h"
+
+#include <spdlog/spdlog.h>
+
+namespace shoal::server {
+
+RespSettings RespSettingsFrom(const Config& config) {
+  return RespSettings{config.limits.max_frame_bytes, kRespMaxArguments};
+}
+
+namespace {
+
+class RespSession final : public core::Session {
+ public:
+  RespSession(core::SessionContext& connection, RespProtocol& protocol)
+      : Session(connection), protocol_(protocol) {}
+
+  size_t OnData(std::string_view input) override {
+    std::string& out = protocol_.reply_scratch();
+    out.clear();
+    size_t position = 0;
+    uint64_t requests = 0;
+    bool close_after = false;
+    core::CloseReason reason = core::CloseReason::kPeerClosed;
+    while (position < input.size()) {
+      RespCommand command;
+      RespParse parse = ParseRespCommand(input.substr(position), protocol_.settings(), &command);
+      if (parse.status == RespParseStatus::kNeedMore) break;
+      if (parse.status != RespParseStatus::kComplete) {
+        out.append("-ERR Protocol error: ");
+        out.append(parse.error);
+        out.append("\r\n");
+        close_after = true;
+        reason = parse.status == RespParseStatus::kTooLarge ? core::CloseReason::kFrameTooLarge
+                                                            : core::CloseReason::kProtocolError;
+        spdlog::warn("resp: closing {}: {}", connection().PeerName(), parse.error);
+        position = input.size();
+        break;
+      }
+      position += parse.consumed;
+      ++requests;
+      if (!AppendRespReply(command, out)) {
+        close_after = true;
+        position = input.size();
+        break;
+      }
+    }
+    connection().Send(out);
+    connection().CountRequests(requests);
+    if (close_after) connection().CloseAfterFlush(reason);
+    partial_ = position < input.size();
+    return position;
+  }
+
+  bool RequestInProgress() const override { return partial_; }
+
+ private:
+  RespProtocol& protocol_;
+  bool partial_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<core::Session> RespProtocol::NewSession(core::SessionContext& connection) {
+  return std::make_unique<RespSession>(connection, *this);
+}
+
+}  // namespace shoal::server

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/deadline.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -55,16 +56,8 @@ std::string PaddedChunks(size_t chunks) {
 }
 
 TEST(ChunkedMemoryE2e, PaddedOneByteChunksCostAboutTheDecodedSize) {
-  const std::string config = WriteTempFile("chunked_memory.yaml",
-                                           "workers: 2\n"
-                                           "listeners:\n"
-                                           "  - name: http\n"
-                                           "    address: 127.0.0.1:0\n"
-                                           "    protocol: http\n"
-                                           "limits:\n"
-                                           "  max_frame_bytes: 1MiB\n"
-                                           "admin:\n"
-                                           "  address: 127.0.0.1:0\n");
+  const std::string config = WriteTempFile(
+      "chunked_memory.yaml", ServerConfig("http", 2, "limits:\n  max_frame_bytes: 1MiB\n"));
   Subprocess shoal({ShoalBinaryPath(), "--config=" + config});
   ASSERT_TRUE(shoal.started());
   auto listening = shoal.WaitForStderrLine("listening: http", seconds(20));

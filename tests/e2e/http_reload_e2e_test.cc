@@ -13,23 +13,14 @@
 #include "gtest/gtest.h"
 #include "tests/support/deadline.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
 namespace {
 
 std::string HttpConfig(const std::string& max_header_bytes) {
-  return "workers: 1\n"
-         "listeners:\n"
-         "  - name: http\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: http\n"
-         "limits:\n"
-         "  max_header_bytes: " +
-         max_header_bytes +
-         "\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n";
+  return ServerConfig("http", 1, "limits:\n  max_header_bytes: " + max_header_bytes + "\n");
 }
 
 const std::string kFourKiBHead = "GET /plaintext HTTP/1.1\r\nHost: test\r\nX-Pad: " +

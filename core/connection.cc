@@ -13,6 +13,12 @@ namespace shoal::core {
 namespace {
 constexpr size_t kKeptInputCapacity = 64 * 1024;
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+
+// The close that follows sends RST, not FIN (SO_LINGER with a zero timeout).
+void ResetOnClose(int fd) {
+  linger abort{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+}
 }  // namespace
 
 Connection::Connection(ConnectionOwner& owner, ScopedFd fd, ListenerStats& stats)
@@ -79,6 +85,8 @@ void Connection::Close(CloseReason reason) {
   owner_.loop().timers().Cancel(this);
   owner_.loop().CancelReady(this);
   output_.Clear();
+  // Forwarding cut short: the output ends inside a unit (session.h, ForwardInput).
+  if (input_state_.forward_remaining > 0) ResetOnClose(fd_.get());
   fd_.reset();
   stats_.CountClose(reason);
   stats_.active.Add(-1);
@@ -346,7 +354,8 @@ void Connection::Flush() {
 }
 
 void Connection::FinishFlushing() {
-  if (input_state_.peer_shut_down || ::shutdown(fd_.get(), SHUT_WR) != 0) {
+  if (input_state_.peer_shut_down || input_state_.forward_remaining > 0 ||
+      ::shutdown(fd_.get(), SHUT_WR) != 0) {
     Close(closing_.pending_reason);
     return;
   }

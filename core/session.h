@@ -23,7 +23,11 @@ class SessionContext {
   // order after what was Sent before, without passing through the session (no copy through user
   // space); Session::OnForwardComplete is called once the last of them is queued. Call only from
   // within Session::OnData, which must then consume all of the `input` it was given; calls add up.
-  // While bytes are being forwarded the connection counts as having a request in progress.
+  // While bytes are being forwarded the connection counts as having a request in progress. A
+  // connection that closes before all of them are queued (the peer's FIN, a deadline, the end of a
+  // drain) ends with a reset (RST) instead of a FIN, after writing to the socket what was queued
+  // where that close flushes: its output stops inside a unit the peer could not otherwise tell
+  // was cut short.
   virtual void ForwardInput(uint64_t bytes) = 0;
 
   // `n` requests were fully read. Their duration (read -> response fully written) is observed in

@@ -17,6 +17,10 @@
 
 namespace shoal::server {
 
+// The rate the protocols' per-connection warn lines (a rejected frame, a protocol error) are held
+// to, per call site and worker thread.
+inline constexpr uint32_t kPeerWarnLinesPerSecond = 10;
+
 class LogRateLimit {
  public:
   explicit constexpr LogRateLimit(uint32_t lines_per_second) : per_second_(lines_per_second) {}

@@ -3,15 +3,14 @@
 namespace shoal::testing {
 
 std::string EchoServerConfig(int workers, std::string_view extra) {
-  return "workers: " + std::to_string(workers) +
-         "\n"
-         "listeners:\n"
-         "  - name: echo\n"
-         "    address: 127.0.0.1:0\n"
-         "    protocol: echo\n"
-         "admin:\n"
-         "  address: 127.0.0.1:0\n" +
-         std::string(extra);
+  return ServerConfig("echo", workers, extra);
+}
+
+std::string ServerConfig(std::string_view protocol, int workers, std::string_view extra) {
+  const std::string name(protocol);
+  return "workers: " + std::to_string(workers) + "\nlisteners:\n  - name: " + name +
+         "\n    address: 127.0.0.1:0\n    protocol: " + name +
+         "\nadmin:\n  address: 127.0.0.1:0\n" + std::string(extra);
 }
 
 ShoalPorts WaitForPorts(Subprocess& shoal, Deadline deadline) {

@@ -15,6 +15,8 @@ namespace shoal::testing {
 // YAML: `workers` workers, one echo listener on 127.0.0.1:0, the admin endpoint on 127.0.0.1:0,
 // then `extra` (more top-level sections, each line ending in a newline).
 std::string EchoServerConfig(int workers, std::string_view extra = {});
+// The same with the one listener (named like its protocol) speaking `protocol`: echo, http, resp.
+std::string ServerConfig(std::string_view protocol, int workers, std::string_view extra = {});
 
 struct ShoalPorts {
   int listener = -1;  // the first listener's

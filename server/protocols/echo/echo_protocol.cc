@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/log_rate_limit.h"
+
 namespace shoal::server {
 
 EchoSettings EchoSettingsFrom(const Config& config) {
@@ -28,8 +30,14 @@ class EchoSession final : public core::Session {
     connection().Send(input.substr(0, scan.echo_bytes));
     connection().CountRequests(scan.frames_completed);
     if (scan.frame_too_large) {
-      spdlog::warn("echo: closing {}: frame of {} bytes exceeds max_frame_bytes {}",
-                   connection().PeerName(), scan.too_large_length, max_frame_bytes);
+      thread_local LogRateLimit log_limit(kPeerWarnLinesPerSecond);
+      if (auto suppressed = log_limit.Admit(connection().wall_seconds())) {
+        spdlog::warn("echo: closing {}: frame of {} bytes exceeds max_frame_bytes {}{}",
+                     connection().PeerName(), scan.too_large_length, max_frame_bytes,
+                     SuppressedNote(*suppressed));
+      }
+      // No frame is in progress any more: the close is frame_too_large, never a read timeout.
+      partial_header_ = false;
       connection().CloseAfterFlush(core::CloseReason::kFrameTooLarge);
       return input.size();
     }

@@ -5,6 +5,14 @@
 // arrived is forwarded from the socket to the output without passing through the input buffer,
 // so a connection never buffers a whole large frame.
 //
+// A frame cut short (the peer's FIN, a read timeout, the end of a drain) is never passed off as
+// whole: if none of its bytes was echoed yet (its header is incomplete, or forward_partial_payloads
+// is false) it is dropped and the connection ends with FIN after the complete frames; if its header
+// and part of its payload were already streamed back, the connection ends with a reset (RST),
+// after the queued output is written on the peer's FIN, at once on a deadline. Either way a clean
+// EOF follows only complete frames; a reset may cut bytes still in flight. The warn line
+// for a frame_too_large close is rate-limited per worker thread (server/log_rate_limit.h).
+//
 // Threading: one EchoProtocol per worker and listener, used on that worker's thread only.
 // Registered as "echo" (registration.cc).
 #ifndef SHOAL_SERVER_PROTOCOLS_ECHO_ECHO_PROTOCOL_H_

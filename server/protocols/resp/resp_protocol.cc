@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/log_rate_limit.h"
+
 namespace shoal::server {
 
 RespSettings RespSettingsFrom(const Config& config) {
@@ -33,7 +35,11 @@ class RespSession final : public core::Session {
         close_after = true;
         reason = parse.status == RespParseStatus::kTooLarge ? core::CloseReason::kFrameTooLarge
                                                             : core::CloseReason::kProtocolError;
-        spdlog::warn("resp: closing {}: {}", connection().PeerName(), parse.error);
+        thread_local LogRateLimit log_limit(kPeerWarnLinesPerSecond);
+        if (auto suppressed = log_limit.Admit(connection().wall_seconds())) {
+          spdlog::warn("resp: closing {}: {}{}", connection().PeerName(), parse.error,
+                       SuppressedNote(*suppressed));
+        }
         position = input.size();
         break;
       }

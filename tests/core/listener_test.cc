@@ -29,7 +29,7 @@ constexpr int64_t kMs = kManualTickNs;
 
 class CollectingHandler final : public AcceptHandler {
  public:
-  void OnAccepted(ScopedFd fd, size_t listener_index) override {
+  void OnAccepted(ScopedFd fd, const SocketAddress&, size_t listener_index) override {
     EXPECT_EQ(listener_index, 7u);
     accepted.push_back(std::move(fd));
   }
@@ -218,9 +218,10 @@ TEST(WorkerAccept, OpenConnectionsAreCountedAgainstMaxConnectionsAndReleasedOnCl
   auto address = LocalAddress(listen_fd->get());
   ASSERT_TRUE(address.ok());
   std::atomic<int64_t> open{0};
+  const std::atomic<int64_t> max_connections{2};
   Worker::Options options;
   options.open_connections = &open;
-  options.max_connections = 2;
+  options.max_connections = &max_connections;
   std::vector<WorkerListener> listeners(1);
   listeners[0].name = "test";
   listeners[0].fd = std::move(*listen_fd);

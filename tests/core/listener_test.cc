@@ -176,6 +176,38 @@ TEST_F(ListenerTest, WithoutTheReserveItPausesAndRetriesFromATimer) {
   }
 }
 
+TEST(ReserveFdTest, ALostReserveIsReopenedByTheNextAttempt) {
+  auto listen_fd = ListenOnLoopback();
+  ASSERT_TRUE(listen_fd.ok()) << listen_fd.status();
+  DescriptorLimit limit;
+  ReserveFd reserve;  // the slot it needs is taken
+  ASSERT_FALSE(reserve.held());
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kNoReserve);
+  reserve.RestoreIfLost();
+  EXPECT_FALSE(reserve.held());
+  limit.Restore();
+  reserve.RestoreIfLost();
+  EXPECT_TRUE(reserve.held());
+}
+
+TEST(ReserveFdTest, ShedOneReopensALostReserveFirstThenAcceptsAndCloses) {
+  auto listen_fd = ListenOnLoopback();
+  ASSERT_TRUE(listen_fd.ok()) << listen_fd.status();
+  auto bound = LocalAddress(listen_fd->get());
+  ASSERT_TRUE(bound.ok());
+  ScopedFd client = ConnectTo(*bound);
+  ASSERT_TRUE(client.valid());
+  DescriptorLimit limit;
+  ReserveFd reserve;
+  ASSERT_FALSE(reserve.held());
+  limit.Restore();
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kOne);
+  EXPECT_TRUE(reserve.held());
+  EXPECT_TRUE(ClosedByServer(client.get()));
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kQueueEmpty);
+  EXPECT_TRUE(reserve.held());
+}
+
 TEST_F(ListenerTest, AcceptPendingAndCloseTakesTheWholeQueueThenRefusesNewConnections) {
   ReserveFd reserve;
   Listener::Options options;

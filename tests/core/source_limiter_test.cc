@@ -30,15 +30,13 @@ TEST(SourceLimiter, WithoutLimitsAdmitsAndTracksNothing) {
 TEST(SourceLimiter, ConnectionLimitIsPerSourceAndFreedOnRelease) {
   SourceLimiter limiter;
   limiter.set_limits({/*max_connections=*/2, /*rate_per_second=*/0});
-  SourceLimiter::Entry* first = nullptr;
-  SourceLimiter::Entry* second = nullptr;
-  SourceLimiter::Entry* refused = nullptr;
-  SourceLimiter::Entry* other = nullptr;
-  ASSERT_EQ(limiter.Admit(Peer("10.0.0.1:1"), 0, &first), Verdict::kAdmit);
-  ASSERT_EQ(limiter.Admit(Peer("10.0.0.1:2"), 0, &second), Verdict::kAdmit);
-  EXPECT_EQ(limiter.Admit(Peer("10.0.0.1:3"), 0, &refused), Verdict::kOverLimit);
-  EXPECT_EQ(refused, nullptr);
-  EXPECT_EQ(limiter.Admit(Peer("10.0.0.2:1"), 0, &other), Verdict::kAdmit);
+  SourceLimiter::Entry* handles[4] = {};
+  SourceLimiter::Entry*& first = handles[0];
+  ASSERT_EQ(limiter.Admit(Peer("10.0.0.1:1"), 0, &handles[0]), Verdict::kAdmit);
+  ASSERT_EQ(limiter.Admit(Peer("10.0.0.1:2"), 0, &handles[1]), Verdict::kAdmit);
+  EXPECT_EQ(limiter.Admit(Peer("10.0.0.1:3"), 0, &handles[2]), Verdict::kOverLimit);
+  EXPECT_EQ(handles[2], nullptr);
+  EXPECT_EQ(limiter.Admit(Peer("10.0.0.2:1"), 0, &handles[3]), Verdict::kAdmit);
   limiter.Release(first);
   EXPECT_EQ(limiter.Admit(Peer("10.0.0.1:4"), 0, &first), Verdict::kAdmit);
 }
@@ -88,10 +86,9 @@ TEST(SourceLimiter, EntriesAreBoundedIdleOnesEvictedOldestFirstBusyOnesKept) {
   EXPECT_EQ(limiter.Admit(Peer("10.0.0.1:2"), 0, &entry), Verdict::kOverLimit);
 
   // Every tracked source busy: a new one is admitted untracked, and counted.
-  SourceLimiter::Entry* b = nullptr;
-  SourceLimiter::Entry* c = nullptr;
-  ASSERT_EQ(limiter.Admit(Peer("10.0.0.2:1"), 0, &b), Verdict::kAdmit);
-  ASSERT_EQ(limiter.Admit(Peer("10.0.0.3:1"), 0, &c), Verdict::kAdmit);
+  for (const char* busy_source : {"10.0.0.2:1", "10.0.0.3:1"}) {
+    ASSERT_EQ(limiter.Admit(Peer(busy_source), 0, &entry), Verdict::kAdmit);
+  }
   EXPECT_EQ(limiter.Admit(Peer("10.0.0.4:1"), 0, &entry), Verdict::kAdmit);
   EXPECT_EQ(entry, nullptr);
   EXPECT_EQ(limiter.untracked(), 1u);

@@ -59,7 +59,8 @@ SourceLimiter::Verdict SourceLimiter::Admit(const SocketAddress& peer, int64_t n
   }
   if (limits_.rate_per_second != 0) {
     const double burst = static_cast<double>(limits_.rate_per_second);
-    const double elapsed_s = static_cast<double>(std::max<int64_t>(0, now_ns - entry->refilled_ns)) / 1e9;
+    const int64_t elapsed_ns = std::max<int64_t>(0, now_ns - entry->refilled_ns);
+    const double elapsed_s = static_cast<double>(elapsed_ns) / 1e9;
     entry->tokens = std::min(burst, entry->tokens + elapsed_s * burst);
     entry->refilled_ns = now_ns;
     if (entry->tokens < 1) return Verdict::kOverRate;

@@ -61,8 +61,8 @@ absl::Status Worker::Start() {
     listener_options.shared = listener_specs_[i].shared;
     AcceptHandler& accept_handler = *this;
     auto listener = std::make_unique<Listener>(*loop_, std::move(listener_specs_[i].fd), i,
-                                               *stats_.listeners[i], accept_handler, ReserveFd::Process(),
-                                               listener_options);
+                                               *stats_.listeners[i], accept_handler,
+                                               ReserveFd::Process(), listener_options);
     if (auto status = listener->Start(); !status.ok()) return status;
     listeners_.push_back(std::move(listener));
   }

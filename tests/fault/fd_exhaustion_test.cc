@@ -2,7 +2,8 @@
 // execs it in place, so the pid is the server's) with one worker, and gets far more connections
 // than 64 descriptors can hold. Expected: the connections it accepted keep echoing; the rest are
 // closed at once (by the connection cap the descriptor limit implies, or at EMFILE by the
-// reserve-fd trick: accept, close), not left to spin or hang; the refusals show in /metrics; CPU time stays low while the flood goes on; accepting resumes when descriptors free.
+// reserve-fd trick: accept, close), not left to spin or hang; the refusals show in /metrics; CPU
+// time stays low while the flood goes on; accepting resumes when descriptors free.
 #include <signal.h>
 #include <unistd.h>
 

@@ -10,14 +10,36 @@
 
 namespace shoal::core {
 
-bool ReserveFd::Release() {
-  if (!fd_.valid()) return false;
-  fd_.reset();
-  return true;
+ReserveFd& ReserveFd::Process() {
+  static ReserveFd* const reserve = new ReserveFd();
+  return *reserve;
 }
 
-void ReserveFd::Reopen() {
+void ReserveFd::ReopenLocked() {
   if (!fd_.valid()) fd_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  held_.store(fd_.valid(), std::memory_order_release);
+}
+
+void ReserveFd::RestoreIfLost() {
+  if (held()) return;
+  absl::MutexLock lock(&mutex_);
+  ReopenLocked();
+}
+
+ReserveFd::Shed ReserveFd::ShedOne(int listen_fd) {
+  absl::MutexLock lock(&mutex_);
+  ReopenLocked();
+  if (!fd_.valid()) return Shed::kNoReserve;
+  fd_.reset();
+  held_.store(false, std::memory_order_release);
+  int doomed = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  const int err = doomed < 0 ? errno : 0;
+  if (doomed >= 0) close(doomed);
+  ReopenLocked();
+  if (err == EAGAIN) return Shed::kQueueEmpty;
+  // Another thread took the slot the reserve freed: retry from the timer.
+  if (err == EMFILE || err == ENFILE) return Shed::kNoReserve;
+  return Shed::kOne;
 }
 
 Listener::Listener(EventLoop& loop, ScopedFd fd, size_t index, ListenerStats& stats,
@@ -54,9 +76,16 @@ void Listener::OnExpire() { HandleEvents(EPOLLIN); }
 
 bool Listener::AcceptSome(size_t budget) {
   for (size_t i = 0; i < budget; ++i) {
-    int fd = accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer;
+    socklen_t peer_length = sizeof(peer);
+    int fd = accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      handler_.OnAccepted(ScopedFd(fd), index_);
+      reserve_.RestoreIfLost();
+      handler_.OnAccepted(ScopedFd(fd),
+                          SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&peer),
+                                                      peer_length),
+                          index_);
       continue;
     }
     int err = errno;
@@ -71,11 +100,10 @@ bool Listener::AcceptSome(size_t budget) {
       case EMFILE:
       case ENFILE:
         stats_.CountAcceptError(err);
-        if (reserve_.Release()) {
-          int doomed = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-          if (doomed >= 0) close(doomed);
-          reserve_.Reopen();
-          if (doomed >= 0 && reserve_.held()) continue;
+        switch (reserve_.ShedOne(fd_.get())) {
+          case ReserveFd::Shed::kOne: continue;
+          case ReserveFd::Shed::kQueueEmpty: return true;
+          case ReserveFd::Shed::kNoReserve: break;
         }
         loop_.timers().Schedule(this, loop_.now_ns() + options_.retry_after_ns);
         return true;

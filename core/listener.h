@@ -2,19 +2,22 @@
 // readiness it accepts with accept4(NONBLOCK|CLOEXEC) in a loop, at most `accept_budget` per turn
 // (then it re-queues itself on the ready list), and hands each connection to its AcceptHandler.
 //
-// Descriptor exhaustion (EMFILE/ENFILE): the worker keeps one reserve descriptor; the listener
-// closes it, accepts and immediately closes the pending connection, and reopens the reserve, so
-// the queue drains and the edge-triggered listener never spins or stalls. If even that fails, it
-// stops accepting and retries from a timer.
+// Descriptor exhaustion (EMFILE/ENFILE): the process keeps one reserve descriptor
+// (ReserveFd::Process()); the listener closes it, accepts and immediately closes the pending
+// connection, and reopens the reserve, so the queue drains and the edge-triggered listener never
+// spins or stalls. If even that fails, it stops accepting and retries from a timer.
 //
 // Threading: the owning loop's thread only.
 #ifndef SHOAL_CORE_LISTENER_H_
 #define SHOAL_CORE_LISTENER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "core/event_loop.h"
 #include "core/socket.h"
 #include "core/stats.h"
@@ -24,23 +27,36 @@ namespace shoal::core {
 
 class AcceptHandler {
  public:
-  // A new connection accepted on listener `listener_index`.
-  virtual void OnAccepted(ScopedFd fd, size_t listener_index) = 0;
+  // A new connection from `peer` accepted on listener `listener_index`.
+  virtual void OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) = 0;
 
  protected:
   ~AcceptHandler() = default;
 };
 
-// The worker's spare descriptor for the EMFILE/ENFILE trick.
+// A spare descriptor for the EMFILE/ENFILE trick. Thread-safe: every worker's listeners share the
+// process's one (Process()); the mutex is taken only at EMFILE/ENFILE or after the reserve was
+// lost. Between closing the connection it shed and reopening, another thread may take the freed
+// slot: the reserve is then reopened on a later call (ShedOne or RestoreIfLost), never forgotten.
 class ReserveFd {
  public:
-  ReserveFd() { Reopen(); }
-  bool Release();  // closes the reserve; false if there was none
-  void Reopen();
-  bool held() const { return fd_.valid(); }
+  ReserveFd() { RestoreIfLost(); }
+  static ReserveFd& Process();
+
+  enum class Shed { kOne, kQueueEmpty, kNoReserve };
+  // At EMFILE/ENFILE on `listen_fd`: frees the reserve, accepts one pending connection, closes it
+  // and reopens the reserve.
+  Shed ShedOne(int listen_fd);
+  // Reopens the reserve if it was lost. Cheap (one atomic load) when it is held.
+  void RestoreIfLost();
+  bool held() const { return held_.load(std::memory_order_acquire); }
 
  private:
-  ScopedFd fd_;
+  void ReopenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  absl::Mutex mutex_;
+  ScopedFd fd_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<bool> held_{false};
 };
 
 class Listener final : private IoHandler, private ReadyHandler, private Timer {

@@ -1,8 +1,11 @@
 #include "core/server.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace shoal::core {
@@ -12,11 +15,53 @@ int OnlineCpuCount() {
   return count > 0 ? static_cast<int>(count) : 1;
 }
 
+namespace {
+
+int64_t OpenDescriptorCount() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  int64_t count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return std::max<int64_t>(0, count - 3);  // ".", ".." and the directory's own descriptor
+}
+
+absl::Status CheckNotServedElsewhere(const ServerListenerOptions& spec) {
+  if (!spec.reuse_port || spec.reuseport_join || spec.address.port() == 0) {
+    return absl::OkStatus();
+  }
+  absl::Status probe = ProbeBind(spec.address);
+  if (probe.ok()) return probe;
+  return absl::FailedPreconditionError(
+      "listener '" + spec.name + "': " + spec.address.ToString() +
+      " is already served by another process (" + std::string(probe.message()) +
+      "); set listeners[].reuseport_join: true to share it");
+}
+
+}  // namespace
+
+int64_t DescriptorConnectionCap(int workers, size_t listeners) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return INT64_MAX;
+  // Per worker: epoll, eventfd, one socket per listener; plus the reserve and some slack for logs,
+  // /proc reads and the admin endpoint.
+  constexpr int64_t kSlack = 16;
+  const int64_t reserved = OpenDescriptorCount() +
+                           static_cast<int64_t>(workers) * (2 + static_cast<int64_t>(listeners)) +
+                           kSlack;
+  return std::max<int64_t>(1, static_cast<int64_t>(limit.rlim_cur) - reserved);
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
                                                       const ProtocolFactory& protocols) {
   std::unique_ptr<Server> server(new Server());
   int worker_count = options.workers > 0 ? options.workers : OnlineCpuCount();
   std::vector<std::vector<WorkerListener>> per_worker(static_cast<size_t>(worker_count));
+  server->descriptor_cap_ = DescriptorConnectionCap(worker_count, options.listeners.size());
+  server->max_connections_.store(std::min(options.max_connections, server->descriptor_cap_));
+  for (const ServerListenerOptions& spec : options.listeners) {
+    if (auto status = CheckNotServedElsewhere(spec); !status.ok()) return status;
+  }
 
   for (size_t l = 0; l < options.listeners.size(); ++l) {
     const ServerListenerOptions& spec = options.listeners[l];
@@ -60,7 +105,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     worker_options.settings = options.settings;
     worker_options.socket = options.socket;
     worker_options.open_connections = &server->open_connections_;
-    worker_options.max_connections = options.max_connections;
+    worker_options.max_connections = &server->max_connections_;
+    worker_options.evict_oldest_at_limit = options.evict_oldest_at_limit;
+    worker_options.per_source = options.per_source;
     Server* raw = server.get();
     auto worker = Worker::Create(worker_options, std::move(per_worker[static_cast<size_t>(w)]),
                                  [raw](int index) { raw->OnWorkerDrained(index); });
@@ -100,6 +147,11 @@ void Server::OnWorkerDrained(int) {
 
 void Server::UpdateSettings(const ConnectionSettings& settings) {
   for (auto& worker : workers_) worker->UpdateSettings(settings);
+}
+
+void Server::UpdateLimits(int64_t max_connections, const SourceLimits& per_source) {
+  max_connections_.store(std::min(max_connections, descriptor_cap_), std::memory_order_relaxed);
+  for (auto& worker : workers_) worker->UpdateSourceLimits(per_source);
 }
 
 void Server::Stop() {

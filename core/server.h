@@ -2,7 +2,13 @@
 //
 // Binding: with reuseport each worker gets its own socket for each listener; worker 0 binds first
 // and, if the configured port is 0, the others bind to the port it got, so all share one port.
-// Without reuseport one socket is shared by all workers (EPOLLEXCLUSIVE).
+// Without reuseport one socket is shared by all workers (EPOLLEXCLUSIVE). Before binding a
+// reuseport listener to a fixed port, a probe bind without SO_REUSEPORT checks that no other
+// socket already listens there: another process would silently take a share of the connections,
+// so Create fails (FailedPrecondition) unless the listener has `reuseport_join`.
+//
+// Connection cap: limits.max_connections, lowered to what RLIMIT_NOFILE (read at Create) leaves
+// room for, so EMFILE stays rare; live through UpdateLimits, in force for the next accept.
 //
 // Threading: Create/Start/Stop from one controlling thread (the main thread). Drain,
 // UpdateSettings and the accessors may be called from any thread.
@@ -31,6 +37,8 @@ struct ServerListenerOptions {
   SocketAddress address;
   int backlog = 4096;
   bool reuse_port = true;
+  // Share the port with sockets of other processes already bound to it (reuseport only).
+  bool reuseport_join = false;
 };
 
 struct ServerOptions {
@@ -41,6 +49,9 @@ struct ServerOptions {
   ConnectionSettings settings;
   AcceptedSocketOptions socket;
   int64_t max_connections = 100000;
+  SourceLimits per_source;
+  // See Worker::Options::evict_oldest_at_limit.
+  bool evict_oldest_at_limit = false;
 };
 
 // Makes the Protocol for listener `listener_index` on worker `worker_index`.
@@ -58,6 +69,8 @@ class Server {
   // worker has closed its listeners and connections, at the latest at `deadline_ns`.
   void Drain(int64_t deadline_ns, std::function<void()> on_drained);
   void UpdateSettings(const ConnectionSettings& settings);
+  // The new limits apply to the next accept; open connections are not closed.
+  void UpdateLimits(int64_t max_connections, const SourceLimits& per_source);
   // Stops every worker's loop and joins the threads. Open connections are closed.
   void Stop();
 
@@ -65,6 +78,8 @@ class Server {
   const std::vector<SocketAddress>& bound_addresses() const { return bound_addresses_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // The cap in force: limits.max_connections, at most what the descriptor limit leaves room for.
+  int64_t max_connections() const { return max_connections_.load(std::memory_order_relaxed); }
 
  private:
   Server() = default;
@@ -73,6 +88,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<SocketAddress> bound_addresses_;
   std::atomic<int64_t> open_connections_{0};
+  std::atomic<int64_t> max_connections_{0};
+  int64_t descriptor_cap_ = 0;
   std::atomic<int> workers_drained_{0};
   std::mutex drain_mutex_;
   std::function<void()> on_drained_ ABSL_GUARDED_BY(drain_mutex_);
@@ -81,6 +98,10 @@ class Server {
 
 // Online CPUs, at least 1.
 int OnlineCpuCount();
+
+// Connections that fit under the soft RLIMIT_NOFILE beside the descriptors already open and those
+// `workers` workers with `listeners` listeners each will open (at least 1).
+int64_t DescriptorConnectionCap(int workers, size_t listeners);
 
 }  // namespace shoal::core
 

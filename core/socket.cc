@@ -161,14 +161,17 @@ absl::Status SetIntOption(int fd, int level, int name, int value, std::string_vi
 
 }  // namespace
 
-absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOptions& options) {
+namespace {
+
+// A TCP socket for binding to `address`: SO_REUSEADDR, SO_REUSEPORT if asked, dual-stack for IPv6.
+absl::StatusOr<ScopedFd> SocketToBind(const SocketAddress& address, bool reuse_port) {
   ScopedFd fd(socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!fd.valid()) return ErrnoStatus(errno, "socket");
   if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
       !s.ok()) {
     return s;
   }
-  if (options.reuse_port) {
+  if (reuse_port) {
     if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)");
         !s.ok()) {
       return s;
@@ -180,6 +183,24 @@ absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOption
       return s;
     }
   }
+  return fd;
+}
+
+}  // namespace
+
+absl::Status ProbeBind(const SocketAddress& address) {
+  auto fd = SocketToBind(address, /*reuse_port=*/false);
+  if (!fd.ok()) return fd.status();
+  if (bind(fd->get(), address.sockaddr_ptr(), address.length()) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("bind ", address.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOptions& options) {
+  auto socket_or = SocketToBind(address, options.reuse_port);
+  if (!socket_or.ok()) return socket_or.status();
+  ScopedFd fd = std::move(*socket_or);
   if (options.receive_buffer > 0) {
     if (auto s = SetReceiveBuffer(fd.get(), options.receive_buffer); !s.ok()) return s;
   }

@@ -72,6 +72,10 @@ struct ListenOptions {
 // dual-stack (IPV6_V6ONLY off).
 absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOptions& options);
 
+// Binds (and closes) a socket to `address` with SO_REUSEADDR but without SO_REUSEPORT: fails with
+// EADDRINUSE when any socket already listens there, whatever its owner set.
+absl::Status ProbeBind(const SocketAddress& address);
+
 // A non-blocking, close-on-exec TCP socket with a connect() in progress (or done) to `address`.
 absl::StatusOr<ScopedFd> ConnectNonBlocking(const SocketAddress& address);
 

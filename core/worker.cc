@@ -36,6 +36,7 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
       read_scratch_(new char[options.read_scratch_bytes]) {
+  source_limiter_.set_limits(options.per_source);
   if (kStatsEnabled) loop_->set_turn_observer(this);
   loop_->set_turn_end_hook([this] {
     DestroyClosed();
@@ -60,8 +61,8 @@ absl::Status Worker::Start() {
     listener_options.shared = listener_specs_[i].shared;
     AcceptHandler& accept_handler = *this;
     auto listener = std::make_unique<Listener>(*loop_, std::move(listener_specs_[i].fd), i,
-                                               *stats_.listeners[i], accept_handler, reserve_fd_,
-                                               listener_options);
+                                               *stats_.listeners[i], accept_handler,
+                                               ReserveFd::Process(), listener_options);
     if (auto status = listener->Start(); !status.ok()) return status;
     listeners_.push_back(std::move(listener));
   }
@@ -101,6 +102,10 @@ void Worker::UpdateSettings(const ConnectionSettings& settings) {
   });
 }
 
+void Worker::UpdateSourceLimits(const SourceLimits& limits) {
+  loop_->Post([this, limits] { source_limiter_.set_limits(limits); });
+}
+
 void Worker::DrainOnLoop(int64_t deadline_ns) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   if (draining_) return;
@@ -124,16 +129,13 @@ void Worker::CheckDrained() {
   if (on_drained_) on_drained_(options_.index);
 }
 
-void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
+void Worker::OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   ListenerStats& listener_stats = *stats_.listeners[listener_index];
   listener_stats.accepted.Add();
-  int64_t open = options_.open_connections == nullptr
-                     ? 0
-                     : options_.open_connections->fetch_add(1, std::memory_order_relaxed);
-  if (open >= options_.max_connections) {
-    options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
-    listener_stats.CountClose(CloseReason::kOverload);
+  SourceLimiter::Entry* source = nullptr;
+  if (std::optional<CloseReason> refused = Admit(peer, &source)) {
+    listener_stats.CountClose(*refused);
     return;  // fd closes here
   }
   const AcceptedSocketOptions& socket = options_.socket;
@@ -142,6 +144,7 @@ void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
 
   auto* connection = new Connection(*this, std::move(fd), listener_stats);
   connections_.PushBack(connection);
+  if (source != nullptr) connection_sources_[connection] = source;
   listener_stats.active.Add(1);
   if (!connection->Start(*listener_specs_[listener_index].protocol).ok()) {
     connection->Close(CloseReason::kReset);
@@ -150,9 +153,53 @@ void Worker::OnAccepted(ScopedFd fd, size_t listener_index) {
   if (draining_) connection->BeginDrain();
 }
 
+std::optional<CloseReason> Worker::Admit(const SocketAddress& peer,
+                                         SourceLimiter::Entry** source) {
+  if (options_.open_connections != nullptr) {
+    int64_t open = options_.open_connections->fetch_add(1, std::memory_order_relaxed);
+    if (options_.max_connections != nullptr &&
+        open >= options_.max_connections->load(std::memory_order_relaxed) &&
+        !(options_.evict_oldest_at_limit && EvictOldestIdle())) {
+      options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
+      return CloseReason::kOverload;
+    }
+  }
+  switch (source_limiter_.Admit(peer, loop_->now_ns(), source)) {
+    case SourceLimiter::Verdict::kAdmit:
+      return std::nullopt;
+    case SourceLimiter::Verdict::kOverLimit:
+      stats_.CountOverloadAction(OverloadAction::kSourceLimit);
+      break;
+    case SourceLimiter::Verdict::kOverRate:
+      stats_.CountOverloadAction(OverloadAction::kSourceRate);
+      break;
+  }
+  if (options_.open_connections != nullptr) {
+    options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
+  }
+  return CloseReason::kSourceLimit;
+}
+
+bool Worker::EvictOldestIdle() {
+  constexpr int kLooked = 16;
+  int looked = 0;
+  Connection* victim = nullptr;
+  connections_.ForEach([&](Connection* connection) {
+    if (victim != nullptr || looked++ >= kLooked) return;
+    if (!connection->closed() && connection->queued_output_bytes() == 0) victim = connection;
+  });
+  if (victim == nullptr) return false;
+  victim->Close(CloseReason::kOverload);
+  return true;
+}
+
 void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   connections_.Remove(connection);
+  if (auto it = connection_sources_.find(connection); it != connection_sources_.end()) {
+    source_limiter_.Release(it->second);
+    connection_sources_.erase(it);
+  }
   closed_.push_back(connection);
   budget_blocked_.Remove(connection);
   if (options_.open_connections != nullptr) {

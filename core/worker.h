@@ -11,10 +11,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/connection.h"
 #include "core/event_loop.h"
@@ -22,6 +24,7 @@
 #include "core/listener.h"
 #include "core/output_queue.h"
 #include "core/protocol.h"
+#include "core/source_limiter.h"
 #include "core/stats.h"
 #include "core/worker_budget.h"
 
@@ -52,9 +55,14 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
     int64_t tick_ns = 10'000'000;
     ConnectionSettings settings;
     AcceptedSocketOptions socket;
-    // Process-wide count of open connections and its limit, shared by all workers.
+    // Process-wide count of open connections and its (live) limit, shared by all workers; a new
+    // connection beyond the limit is closed at accept (null limit: none).
     std::atomic<int64_t>* open_connections = nullptr;
-    int64_t max_connections = 100000;
+    const std::atomic<int64_t>* max_connections = nullptr;
+    // At the limit, close the oldest connection with nothing queued to make room instead of the
+    // new one (for the admin endpoint, where a new probe matters more than an idle keep-alive).
+    bool evict_oldest_at_limit = false;
+    SourceLimits per_source;
     size_t read_scratch_bytes = 64 * 1024;
   };
 
@@ -69,6 +77,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   // their request in flight, and force-close what remains at `deadline_ns` (monotonic).
   void BeginDrain(int64_t deadline_ns);
   void UpdateSettings(const ConnectionSettings& settings);
+  void UpdateSourceLimits(const SourceLimits& limits);
   // Quits the loop (closing every connection) and joins the thread.
   void Stop();
 
@@ -100,7 +109,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   void OnConnectionClosed(Connection* connection, CloseReason reason) override;
   void OnBudgetBlocked(Connection* connection) override;
   // AcceptHandler
-  void OnAccepted(ScopedFd fd, size_t listener_index) override;
+  void OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) override;
   // TurnObserver
   void OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) override;
 
@@ -110,6 +119,9 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   void DestroyClosed();
   void ResumeBudgetBlocked();
   void CheckDrained();
+  // Admission at accept: the process-wide limit (evicting if so configured), then the source's.
+  std::optional<CloseReason> Admit(const SocketAddress& peer, SourceLimiter::Entry** source);
+  bool EvictOldestIdle();
 
   Options options_;
   std::unique_ptr<EventLoop> loop_;
@@ -119,7 +131,8 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   WorkerStats stats_;
   ChunkPool chunk_pool_;
   std::unique_ptr<char[]> read_scratch_;
-  ReserveFd reserve_fd_;
+  SourceLimiter source_limiter_;
+  absl::flat_hash_map<Connection*, SourceLimiter::Entry*> connection_sources_;
   IntrusiveList<Connection, ConnectionListTag> connections_;
   std::vector<Connection*> closed_;
   BudgetBlockedList<Connection> budget_blocked_;

@@ -19,10 +19,14 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
   server_options.workers = 1;
   server_options.tick_ns = options.tick_ns;
   server_options.max_connections = options.max_connections;
+  server_options.evict_oldest_at_limit = true;
+  server_options.settings.idle_timeout_ns = options.idle_timeout_ns;
+  server_options.settings.read_timeout_ns = options.read_timeout_ns;
   // A shared (not SO_REUSEPORT) socket: a second process on the same admin address must fail to
   // bind rather than split the scrapes with us.
   server_options.listeners.push_back(
-      core::ServerListenerOptions{"admin", options.address, /*backlog=*/128, /*reuse_port=*/false});
+      core::ServerListenerOptions{"admin", options.address, /*backlog=*/128, /*reuse_port=*/false,
+                                  /*reuseport_join=*/false});
   std::shared_ptr<const http::Router> router = admin->MakeRouter();
   auto server = core::Server::Create(
       server_options, [&router](size_t, int) -> std::unique_ptr<core::Protocol> {

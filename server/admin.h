@@ -7,6 +7,10 @@
 //   GET /config   200, the effective config as YAML (application/yaml)
 // Each also answers HEAD; other methods get 405, other paths 404.
 //
+// Admin clients cannot lock the endpoint out: it holds at most `max_connections` (64) connections,
+// closes idle ones after 5 s and slow requests after 2 s, and at the limit a new connection evicts
+// the oldest one with nothing queued, so a liveness probe always gets in.
+//
 // The admin server is not drained with the main server: it keeps answering (with /readyz at 503)
 // until Stop().
 //
@@ -34,7 +38,9 @@ class AdminServer {
   struct Options {
     core::SocketAddress address;  // port 0 = ephemeral (see bound_address())
     int64_t tick_ns = 10'000'000;
-    int64_t max_connections = 256;
+    int64_t max_connections = 64;
+    int64_t idle_timeout_ns = 5'000'000'000;
+    int64_t read_timeout_ns = 2'000'000'000;
   };
 
   // Binds the admin listener (a bind failure is returned here). `metrics` is read at each scrape.

@@ -22,6 +22,11 @@ namespace {
 
 int64_t ToNanos(absl::Duration duration) { return absl::ToInt64Nanoseconds(duration); }
 
+core::SourceLimits SourceLimitsFrom(const Config& config) {
+  return core::SourceLimits{config.limits.max_connections_per_source,
+                            config.limits.connection_rate_per_source};
+}
+
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -75,6 +80,7 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
   options.tick_ns = ToNanos(config.timeouts.tick);
   options.settings = ConnectionSettingsFrom(config);
   options.max_connections = static_cast<int64_t>(config.limits.max_connections);
+  options.per_source = SourceLimitsFrom(config);
   options.socket.tcp_nodelay = config.socket.tcp_nodelay;
   options.socket.keepalive = config.socket.keepalive;
   options.socket.receive_buffer = static_cast<int>(config.socket.rcvbuf);
@@ -82,8 +88,8 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
   for (const ListenerConfig& listener : config.listeners) {
     auto address = core::SocketAddress::Parse(listener.address);
     if (!address.ok()) return address.status();
-    options.listeners.push_back(
-        core::ServerListenerOptions{listener.name, *address, listener.backlog, listener.reuseport});
+    options.listeners.push_back(core::ServerListenerOptions{
+        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join});
   }
   return options;
 }
@@ -260,6 +266,8 @@ void Application::ApplyLive(const Config& next) {
   Config applied = schema::WithLiveKeys(config_, next);
   (void)SetLogLevel(applied.logging.level);
   server_->UpdateSettings(ConnectionSettingsFrom(applied));
+  server_->UpdateLimits(static_cast<int64_t>(applied.limits.max_connections),
+                        SourceLimitsFrom(applied));
   auto shared = std::make_shared<const Config>(applied);
   for (size_t w = 0; w < server_->workers().size(); ++w) {
     server_->workers()[w]->event_loop().Post([protocols = protocols_[w], shared] {

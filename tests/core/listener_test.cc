@@ -29,7 +29,7 @@ constexpr int64_t kMs = kManualTickNs;
 
 class CollectingHandler final : public AcceptHandler {
  public:
-  void OnAccepted(ScopedFd fd, size_t listener_index) override {
+  void OnAccepted(ScopedFd fd, const SocketAddress&, size_t listener_index) override {
     EXPECT_EQ(listener_index, 7u);
     accepted.push_back(std::move(fd));
   }
@@ -176,6 +176,38 @@ TEST_F(ListenerTest, WithoutTheReserveItPausesAndRetriesFromATimer) {
   }
 }
 
+TEST(ReserveFdTest, ALostReserveIsReopenedByTheNextAttempt) {
+  auto listen_fd = ListenOnLoopback();
+  ASSERT_TRUE(listen_fd.ok()) << listen_fd.status();
+  DescriptorLimit limit;
+  ReserveFd reserve;  // the slot it needs is taken
+  ASSERT_FALSE(reserve.held());
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kNoReserve);
+  reserve.RestoreIfLost();
+  EXPECT_FALSE(reserve.held());
+  limit.Restore();
+  reserve.RestoreIfLost();
+  EXPECT_TRUE(reserve.held());
+}
+
+TEST(ReserveFdTest, ShedOneReopensALostReserveFirstThenAcceptsAndCloses) {
+  auto listen_fd = ListenOnLoopback();
+  ASSERT_TRUE(listen_fd.ok()) << listen_fd.status();
+  auto bound = LocalAddress(listen_fd->get());
+  ASSERT_TRUE(bound.ok());
+  ScopedFd client = ConnectTo(*bound);
+  ASSERT_TRUE(client.valid());
+  DescriptorLimit limit;
+  ReserveFd reserve;
+  ASSERT_FALSE(reserve.held());
+  limit.Restore();
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kOne);
+  EXPECT_TRUE(reserve.held());
+  EXPECT_TRUE(ClosedByServer(client.get()));
+  EXPECT_EQ(reserve.ShedOne(listen_fd->get()), ReserveFd::Shed::kQueueEmpty);
+  EXPECT_TRUE(reserve.held());
+}
+
 TEST_F(ListenerTest, AcceptPendingAndCloseTakesTheWholeQueueThenRefusesNewConnections) {
   ReserveFd reserve;
   Listener::Options options;
@@ -218,9 +250,10 @@ TEST(WorkerAccept, OpenConnectionsAreCountedAgainstMaxConnectionsAndReleasedOnCl
   auto address = LocalAddress(listen_fd->get());
   ASSERT_TRUE(address.ok());
   std::atomic<int64_t> open{0};
+  const std::atomic<int64_t> max_connections{2};
   Worker::Options options;
   options.open_connections = &open;
-  options.max_connections = 2;
+  options.max_connections = &max_connections;
   std::vector<WorkerListener> listeners(1);
   listeners[0].name = "test";
   listeners[0].fd = std::move(*listen_fd);

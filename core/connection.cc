@@ -118,6 +118,18 @@ void Connection::ResumeAfterBudget() {
   if (input_state_.readable_pending && !reading_paused()) owner_.loop().QueueReady(this);
 }
 
+void Connection::ApplySettings() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state == State::kClosed) return;
+  int64_t next = EvaluateDeadlines(now_ns()).next_ns;
+  if (next == INT64_MAX) {
+    owner_.loop().timers().Cancel(this);
+  } else if (!scheduled() || next != deadline_ns()) {
+    owner_.loop().timers().Schedule(this, next);
+  }
+  CheckWatermarks();
+}
+
 void Connection::HandleEvents(uint32_t events) {
   SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
   if (closing_.state == State::kClosed) return;
@@ -133,7 +145,8 @@ void Connection::HandleEvents(uint32_t events) {
     input_state_.readable_pending = true;
     if (events & (EPOLLRDHUP | EPOLLHUP)) input_state_.peer_fin_signalled = true;
     if (closing_.state == State::kLingering) {
-      DiscardInput();
+      // Already queued: its budgeted discard runs from the ready list.
+      if (!ReadyHandler::linked()) DiscardInput();
     } else if (closing_.state == State::kOpen && !reading_paused()) {
       ReadUntilBlockedOrBudget();
     }
@@ -142,7 +155,11 @@ void Connection::HandleEvents(uint32_t events) {
 
 void Connection::HandleReady() {
   SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
-  if (closing_.state == State::kOpen && !reading_paused()) ReadUntilBlockedOrBudget();
+  if (closing_.state == State::kLingering) {
+    DiscardInput();
+  } else if (closing_.state == State::kOpen && !reading_paused()) {
+    ReadUntilBlockedOrBudget();
+  }
 }
 
 void Connection::ReadUntilBlockedOrBudget() {
@@ -252,7 +269,7 @@ void Connection::AccountRead(const ReadPlan& plan, size_t received, size_t rest_
     input_state_.readable_pending = false;
   }
   stats_.bytes_received.Add(received);
-  clock_.last_activity_ns = now_ns();
+  clock_.last_activity_ns = clock_.last_input_ns = now_ns();
   size_t forwarded = received - rest_received;
   if (forwarded > 0) {
     if (output_.size() == forwarded) clock_.last_write_progress_ns = now_ns();
@@ -306,11 +323,26 @@ void Connection::HandlePeerShutdown() {
 }
 
 void Connection::DiscardInput() {
+  const ConnectionSettings& settings = owner_.settings();
   char* scratch = owner_.read_scratch();
+  size_t budget = settings.read_budget_bytes;
   for (;;) {
-    ssize_t n = read(fd_.get(), scratch, owner_.read_scratch_bytes());
+    if (clock_.linger_discarded_bytes >= settings.linger_discard_bytes) {
+      Close(closing_.pending_reason);
+      return;
+    }
+    if (budget == 0) {
+      owner_.loop().QueueReady(this);
+      return;
+    }
+    uint64_t allowed = std::min<uint64_t>(
+        settings.linger_discard_bytes - clock_.linger_discarded_bytes, budget);
+    ssize_t n = read(fd_.get(), scratch,
+                     static_cast<size_t>(std::min<uint64_t>(allowed, owner_.read_scratch_bytes())));
     if (n > 0) {
       stats_.bytes_received.Add(static_cast<uint64_t>(n));
+      clock_.linger_discarded_bytes += static_cast<uint64_t>(n);
+      budget -= static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -353,14 +385,31 @@ void Connection::Flush() {
   CheckWatermarks();
 }
 
+bool Connection::UnreadInputLikely() {
+  if (input_state_.peer_shut_down) return false;
+  if (!input_.empty() || input_state_.forward_remaining > 0 || session_->RequestInProgress()) {
+    return true;
+  }
+  if (clock_.last_input_ns >= now_ns() - kRecentInputNs) return true;
+  char byte;
+  ssize_t n = recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n > 0;
+}
+
 void Connection::FinishFlushing() {
-  if (input_state_.peer_shut_down || input_state_.forward_remaining > 0 ||
-      ::shutdown(fd_.get(), SHUT_WR) != 0) {
+  // Unfinished forwarding closes without our FIN (an RST): a clean EOF after part of a
+  // forwarded request would look like a complete answer.
+  if (input_state_.peer_shut_down || input_state_.forward_remaining > 0) {
+    Close(closing_.pending_reason);
+    return;
+  }
+  const bool linger = UnreadInputLikely();
+  if (::shutdown(fd_.get(), SHUT_WR) != 0 || !linger) {
     Close(closing_.pending_reason);
     return;
   }
   closing_.state = State::kLingering;
-  clock_.linger_until_ns = now_ns() + owner_.settings().read_timeout_ns;
+  clock_.linger_started_ns = now_ns();
   ArmDeadline();
   DiscardInput();
 }
@@ -411,15 +460,17 @@ Connection::DeadlineCheck Connection::EvaluateDeadlines(int64_t now) const {
     if (!check.expired && now >= deadline_ns) check.expired = reason;
   };
   const bool output_pending = !output_.empty();
-  rule(closing_.state == State::kLingering, clock_.linger_until_ns, closing_.pending_reason);
-  rule(output_pending, clock_.last_write_progress_ns + settings.write_timeout_ns,
+  rule(closing_.state == State::kLingering,
+       DeadlineAfter(clock_.linger_started_ns, settings.read_timeout_ns), closing_.pending_reason);
+  rule(output_pending, DeadlineAfter(clock_.last_write_progress_ns, settings.write_timeout_ns),
        CloseReason::kWriteTimeout);
   // The read deadline does not run while we, not the peer, hold up reading.
   rule(clock_.request_in_progress && !reading_paused(),
-       clock_.request_started_ns + settings.read_timeout_ns, CloseReason::kReadTimeout);
+       DeadlineAfter(clock_.request_started_ns, settings.read_timeout_ns),
+       CloseReason::kReadTimeout);
   // Nor does the idle deadline while the worker budget holds up reading.
   rule(!output_pending && !clock_.request_in_progress && !pause_.for_budget,
-       clock_.last_activity_ns + settings.idle_timeout_ns,
+       DeadlineAfter(clock_.last_activity_ns, settings.idle_timeout_ns),
        closing_.state == State::kOpen ? CloseReason::kIdleTimeout : closing_.pending_reason);
   return check;
 }
@@ -438,7 +489,7 @@ void Connection::OnExpire() {
     Close(*check.expired);
     return;
   }
-  owner_.loop().timers().Schedule(this, check.next_ns);
+  if (check.next_ns != INT64_MAX) owner_.loop().timers().Schedule(this, check.next_ns);
 }
 
 }  // namespace shoal::core

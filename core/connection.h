@@ -6,7 +6,15 @@
 // so other connections run first. EPOLLOUT is armed only while output is pending. Above the high
 // watermark of queued output it stops reading (the peer feels TCP backpressure) and resumes below the
 // low watermark, reading at once what arrived meanwhile (no edge will come for it). Deadlines are
-// one intrusive timer, re-checked lazily: activity only records the time.
+// one intrusive timer, re-checked lazily: activity only records the time. Deadline sums saturate:
+// a timeout too large for the int64 clock means never.
+//
+// Closing gracefully (CloseAfterFlush, drain) sends our FIN after the queued output and lingers,
+// discarding input, only while unread input is likely (bytes waiting, a request in progress, or
+// input received within the last kRecentInputNs): closing over unread input would reset the
+// connection and destroy the replies in flight. Otherwise the socket closes at once. Lingering
+// reads go through the same per-turn read budget as normal reads, and end at the peer's FIN, at
+// the linger deadline (read_timeout after our FIN) or after `linger_discard_bytes`, whichever first.
 //
 // Sessions see the connection only as a SessionContext (core/session.h); the methods below are for
 // the owner (the worker) and tests.
@@ -36,8 +44,8 @@
 
 namespace shoal::core {
 
-// Per-worker settings a connection reads at the moment it needs them, so a change applied on the
-// worker thread (SIGHUP) takes effect for every deadline scheduled from then on. worker_budget,
+// Per-worker settings a connection reads at the moment it needs them; after a change on the worker
+// thread (SIGHUP) the owner calls ApplySettings on every connection. worker_budget,
 // low_watermark and read_budget_bytes feed the worker budget rule (core/worker_budget.h).
 struct ConnectionSettings {
   int64_t idle_timeout_ns = 60'000'000'000;
@@ -47,6 +55,8 @@ struct ConnectionSettings {
   uint64_t low_watermark = 256 << 10;
   uint64_t worker_budget = 256ull << 20;
   size_t read_budget_bytes = 256 << 10;
+  // Well above what a peer that stops at our FIN can have in flight (socket buffers: a few MiB).
+  uint64_t linger_discard_bytes = 64 << 20;
 };
 
 inline WorkerBudgetLimits BudgetLimits(const ConnectionSettings& settings) {
@@ -111,6 +121,9 @@ class Connection final : private SessionContext,
   void BeginDrain();
   // Called by the owner when the worker budget rule no longer blocks it after OnBudgetBlocked.
   void ResumeAfterBudget();
+  // Called by the owner after its settings changed: deadlines and watermarks are re-evaluated
+  // against them now (an expired deadline fires on the loop's next timer pass).
+  void ApplySettings();
   bool closed() const { return closing_.state == State::kClosed; }
   bool draining() const { return closing_.draining; }
   size_t queued_output_bytes() const { return output_.size(); }
@@ -122,6 +135,9 @@ class Connection final : private SessionContext,
   // sent; input is read and discarded until the peer's FIN, so unread bytes cannot turn our close
   // into a reset that destroys the replies in flight) -> kClosed.
   enum class State { kOpen, kFlushing, kLingering, kClosed };
+
+  // Input received this recently may be followed by more already in flight.
+  static constexpr int64_t kRecentInputNs = 250'000'000;
 
   // The close machine.
   struct Closing {
@@ -145,9 +161,11 @@ class Connection final : private SessionContext,
   // The times the deadlines run from; which deadline runs when is EvaluateDeadlines' business.
   struct DeadlineClock {
     int64_t last_activity_ns = 0;
+    int64_t last_input_ns = INT64_MIN;
     int64_t request_started_ns = 0;
     int64_t last_write_progress_ns = 0;
-    int64_t linger_until_ns = 0;
+    int64_t linger_started_ns = 0;
+    uint64_t linger_discarded_bytes = 0;
     bool request_in_progress = false;
   };
   // Requests read but not yet fully answered, for the request_duration histogram.
@@ -193,6 +211,7 @@ class Connection final : private SessionContext,
   void Deliver(std::string_view data, bool data_is_in_input_buffer);
   void HandlePeerShutdown();
   void DiscardInput();
+  bool UnreadInputLikely();
   void FinishFlushing();
   void Flush();
   void UpdateWriteInterest(bool want_writable);

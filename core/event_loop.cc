@@ -118,8 +118,9 @@ int EventLoop::ComputeTimeoutMs() {
   if (!ready_.empty() || tasks_pending_.load(std::memory_order_acquire)) return 0;
   int64_t delay_ns = timers_.NextWorkDelayNs(now_ns_);
   if (delay_ns < 0) return -1;
-  int64_t delay_ms = (delay_ns + 999'999) / 1'000'000;
-  return static_cast<int>(std::min<int64_t>(delay_ms, 60'000));
+  constexpr int64_t kMaxWaitMs = 60'000;
+  if (delay_ns >= kMaxWaitMs * 1'000'000) return kMaxWaitMs;
+  return static_cast<int>((delay_ns + 999'999) / 1'000'000);
 }
 
 void EventLoop::RunOneTurn(bool may_wait) {

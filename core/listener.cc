@@ -1,4 +1,5 @@
 #include "core/listener.h"
+#include <cstdio>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -22,12 +23,17 @@ void ReserveFd::ReopenLocked() {
 
 void ReserveFd::RestoreIfLost() {
   if (held()) return;
-  absl::MutexLock lock(&mutex_);
+  std::unique_lock<std::shared_mutex> lock(mutex_);
   ReopenLocked();
 }
 
+int ReserveFd::Accept(int listen_fd, sockaddr* peer, socklen_t* peer_length) {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return accept4(listen_fd, peer, peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 ReserveFd::Shed ReserveFd::ShedOne(int listen_fd) {
-  absl::MutexLock lock(&mutex_);
+  std::unique_lock<std::shared_mutex> lock(mutex_);
   ReopenLocked();
   if (!fd_.valid()) return Shed::kNoReserve;
   fd_.reset();
@@ -78,8 +84,7 @@ bool Listener::AcceptSome(size_t budget) {
   for (size_t i = 0; i < budget; ++i) {
     sockaddr_storage peer;
     socklen_t peer_length = sizeof(peer);
-    int fd = accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = reserve_.Accept(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length);
     if (fd >= 0) {
       reserve_.RestoreIfLost();
       handler_.OnAccepted(ScopedFd(fd),

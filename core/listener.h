@@ -12,12 +12,12 @@
 #define SHOAL_CORE_LISTENER_H_
 
 #include <atomic>
+#include <shared_mutex>
 #include <cstddef>
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "core/event_loop.h"
 #include "core/socket.h"
 #include "core/stats.h"
@@ -50,11 +50,16 @@ class ReserveFd {
   // Reopens the reserve if it was lost. Cheap (one atomic load) when it is held.
   void RestoreIfLost();
   bool held() const { return held_.load(std::memory_order_acquire); }
+  // accept4 on `listen_fd` while no ShedOne runs, so a listener of another worker cannot take the
+  // slot a shed just freed (the reserve would then be lost while that connection lives).
+  int Accept(int listen_fd, sockaddr* peer, socklen_t* peer_length);
 
  private:
   void ReopenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  absl::Mutex mutex_;
+  // Shared by accepts, exclusive for a shed. std::shared_mutex: ThreadSanitizer sees it (Debian's
+  // abseil is not built for it).
+  std::shared_mutex mutex_;
   ScopedFd fd_ ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> held_{false};
 };

@@ -5,8 +5,16 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace shoal::core {
+
+// The deadline `timeout_ns` (>= 0) after `start_ns`, saturating: a sum past the int64 range is
+// INT64_MAX, which every deadline user reads as "never". O(1), any thread.
+constexpr int64_t DeadlineAfter(int64_t start_ns, int64_t timeout_ns) {
+  constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  return start_ns > kNever - timeout_ns ? kNever : start_ns + timeout_ns;
+}
 
 class TimerWheel;
 

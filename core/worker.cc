@@ -98,6 +98,7 @@ void Worker::BeginDrain(int64_t deadline_ns) {
 void Worker::UpdateSettings(const ConnectionSettings& settings) {
   loop_->Post([this, settings] {
     options_.settings = settings;
+    connections_.ForEach([](Connection* connection) { connection->ApplySettings(); });
     ResumeBudgetBlocked();
   });
 }

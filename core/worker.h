@@ -76,6 +76,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   // Stop accepting (after accepting what is queued), close idle connections, let the others finish
   // their request in flight, and force-close what remains at `deadline_ns` (monotonic).
   void BeginDrain(int64_t deadline_ns);
+  // Applied on the worker thread to every connection in one loop turn (deadlines, watermarks).
   void UpdateSettings(const ConnectionSettings& settings);
   void UpdateSourceLimits(const SourceLimits& limits);
   // Quits the loop (closing every connection) and joins the thread.

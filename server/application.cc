@@ -236,7 +236,7 @@ void Application::OnSignal(int signal_number) {
   draining_ = true;
   // Not ready from now on: load balancers stop sending before any listener closes.
   admin_->SetDraining();
-  int64_t deadline = core::MonotonicNowNs() + ToNanos(config_.timeouts.drain);
+  int64_t deadline = core::DeadlineAfter(core::MonotonicNowNs(), ToNanos(config_.timeouts.drain));
   spdlog::info("{}: draining (deadline {})", strsignal(signal_number),
                FormatConfigDuration(config_.timeouts.drain));
   core::EventLoop* loop = main_loop_.get();

@@ -17,6 +17,8 @@ constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
 constexpr uint64_t kGiB = 1024 * kMiB;
 
+// Up to the int64 nanosecond range (2562047h, ~292 years): deadline sums saturate, so a timeout
+// that long is accepted and means never.
 const Range<absl::Duration> kPositiveDuration = {absl::Nanoseconds(1), MaxConfigDuration()};
 const Range<uint64_t> kAnySize = {0, kMax<uint64_t>};
 const Range<uint64_t> kSocketBuffer = {0, uint64_t{kMax<int32_t>}, " (0 = kernel default)"};
@@ -61,19 +63,19 @@ const Key<Config> kConfigKeys[] = {
     {"timeouts.idle",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::idle>, absl::Seconds(60),
                     kPositiveDuration},
-     kLive, "close a connection idle this long"},
+     kLive, "close a connection idle this long; 2562047h (the maximum) = never"},
     {"timeouts.read",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::read>, absl::Seconds(10),
                     kPositiveDuration},
-     kLive, "a started frame or request must complete in this"},
+     kLive, "a started frame or request must complete in this; bounds lingering"},
     {"timeouts.write",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::write>, absl::Seconds(30),
                     kPositiveDuration},
-     kLive, "queued output must make progress in this"},
+     kLive, "queued output must make progress in this; 2562047h = never"},
     {"timeouts.drain",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::drain>, absl::Seconds(10),
                     kPositiveDuration},
-     kLive, "graceful shutdown deadline"},
+     kLive, "graceful shutdown deadline; 2562047h = never"},
     // epoll_wait has millisecond resolution, so a finer tick would only spin.
     {"timeouts.tick",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::tick>,

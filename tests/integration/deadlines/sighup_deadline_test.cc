@@ -1,12 +1,12 @@
 // SIGHUP over the real binary: the config file is rewritten with a shorter timeouts.idle, SIGHUP
-// applies it, and a new connection is closed after the new idle; an invalid file on a later SIGHUP
-// is rejected whole and the running idle stays.
+// applies it, and a new connection is closed after the new idle, as is one opened before the
+// reload (its armed deadline moves); an invalid file on a later SIGHUP is rejected whole and the
+// running idle stays.
 //
 // "SIGHUP: applied" is logged once the new settings are posted to each worker, which may not have
 // run them yet. An echo round trip on a connection of the (single) worker orders things: the
 // worker answers it in some loop turn, and runs its posted tasks at the end of that same turn,
 // before any later turn could accept the next connection.
-#include <poll.h>
 #include <signal.h>
 
 #include <string>
@@ -64,6 +64,7 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   auto applied = server.WaitForStderrLine("SIGHUP: applied", milliseconds(10000), mark);
   ASSERT_TRUE(applied.has_value()) << server.err();
   ASSERT_TRUE(PingPong(keeper->get(), "after reload", milliseconds(5000)).ok());
+  const Clock::time_point keeper_last_echoed = Clock::now();
 
   std::string failure;
   double lived =
@@ -74,23 +75,30 @@ TEST(SighupDeadline, SighupShortensIdleForNewConnections) {
   EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the new idle was not applied";
   RecordProperty("closed_after_ms_with_reloaded_idle", std::to_string(lived));
 
+  // The connection opened before the reload had its deadline armed under idle 5s: it moved.
+  End keeper_end = ReadUntilEnd(keeper->get(), milliseconds(6000));
+  ASSERT_EQ(keeper_end.kind, End::Kind::kEof) << keeper_end.ToString() << "\n" << server.err();
+  EXPECT_LE(MillisBetween(keeper_last_echoed, keeper_end.at), (kNewIdle + kTick + kSlack).count())
+      << "the connection armed under the old idle kept it";
+
   // An invalid file (an unknown key) would set idle back to 5s; it is rejected whole.
   mark = server.err().size();
   WriteTempFile("sighup_deadline.yaml", Config("5s", "bogus_key: 1\n"));
   server.Signal(SIGHUP);
   auto rejected = server.WaitForStderrLine("SIGHUP: config rejected", milliseconds(10000), mark);
   ASSERT_TRUE(rejected.has_value()) << server.err();
-  ASSERT_TRUE(PingPong(keeper->get(), "after rejected reload", milliseconds(5000)).ok());
+  auto orderer = Connect(static_cast<uint16_t>(port));
+  ASSERT_TRUE(orderer.ok()) << orderer.status();
+  ASSERT_TRUE(PingPong(orderer->get(), "after rejected reload", milliseconds(5000)).ok());
   lived = SilentConnectionLifetimeMs(static_cast<uint16_t>(port), milliseconds(6000), &failure);
   ASSERT_GE(lived, 0) << "after a rejected reload: " << failure << "\n" << server.err();
   EXPECT_LE(lived, (kNewIdle + kTick + kSlack).count()) << "the rejected file was applied";
   RecordProperty("closed_after_ms_after_rejected_reload", std::to_string(lived));
 
-  // The connection opened before the reload had its deadline scheduled under idle 5s: still open.
-  pollfd p{keeper->get(), POLLRDHUP, 0};
-  EXPECT_EQ(poll(&p, 1, 0), 0) << "the connection scheduled under the old idle closed early";
-
-  // SIGTERM drains: the idle keeper sees our FIN at once; closing it ends the drain.
+  // SIGTERM drains: an open connection sees our FIN at once; closing it ends the drain.
+  keeper = Connect(static_cast<uint16_t>(port));
+  ASSERT_TRUE(keeper.ok()) << keeper.status();
+  ASSERT_TRUE(PingPong(keeper->get(), "before drain", milliseconds(5000)).ok());
   server.Signal(SIGTERM);
   End end = ReadUntilEnd(keeper->get(), milliseconds(5000));
   EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();

@@ -1,5 +1,5 @@
 // Why a connection was closed. Every close carries exactly one reason; the names are the
-// `reason` label values of shoal_connections_closed_total (DESIGN.md section 6).
+// `reason` label values of shoal_connections_closed_total (docs/design.md).
 #ifndef SHOAL_CORE_CLOSE_REASON_H_
 #define SHOAL_CORE_CLOSE_REASON_H_
 

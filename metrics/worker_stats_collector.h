@@ -1,4 +1,4 @@
-// WorkerStatsCollector: the shoal_* families of DESIGN.md section 6, computed at every scrape from
+// WorkerStatsCollector: the shoal_* families of docs/design.md, computed at every scrape from
 // the per-worker stats of core/stats.h (each worker writes only its own stats; this reads them with
 // relaxed loads, so a scrape never blocks or slows a worker).
 //

@@ -1,4 +1,4 @@
-// AdminServer: the admin HTTP endpoint of DESIGN.md section 5, served by the project's one HTTP/1.1
+// AdminServer: the admin HTTP endpoint of docs/design.md, served by the project's one HTTP/1.1
 // implementation (http::HttpProtocol with its own Router) on a separate single-worker core::Server,
 // so it has its own thread and EventLoop and never runs on (or blocks) a serving worker:
 //   GET /metrics  200, the Metrics in the text format 0.0.4 (Content-Type metrics::kTextContentType)

@@ -111,11 +111,11 @@ if [ -x "$tmp/shoal" ]; then
   scrape() {
     local status
     status=$(curl -sS -o "$tmp/metrics.txt" -w '%{http_code}' "http://127.0.0.1:$admin_port/metrics") || {
-      echo "GET /metrics failed: the admin endpoint (DESIGN.md section 5) is not answering"
+      echo "GET /metrics failed: the admin endpoint (docs/design.md) is not answering"
       return 1
     }
     if [ "$status" != 200 ]; then
-      echo "GET /metrics -> HTTP $status (DESIGN.md section 5 requires 200 with the text format)"
+      echo "GET /metrics -> HTTP $status (docs/design.md requires 200 with the text format)"
       head -5 "$tmp/metrics.txt"
       return 1
     fi

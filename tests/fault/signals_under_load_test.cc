@@ -144,7 +144,7 @@ TEST(SignalsUnderLoad, AcceptQueueAtSigtermIsAcceptedAndAnsweredNeverReset) {
       << server.err();
   std::printf("FIGURES accept_queue: %zu queued at SIGTERM: %zu answered then EOF, %zu refused\n",
               kQueued, answered, refused);
-  // The drain accepts everything queued before closing its listeners (DESIGN.md section 9).
+  // The drain accepts everything queued before closing its listeners (docs/design.md).
   EXPECT_EQ(answered, kQueued);
 }
 

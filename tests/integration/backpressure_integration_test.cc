@@ -75,7 +75,7 @@ INSTANTIATE_TEST_SUITE_P(FrameSizes, WatermarkStallTest,
 
 // Worker byte budget 4 MiB, high watermark 1 MiB. On each of 2 workers, 10 clients pipeline without
 // ever reading until their worker's queued output reaches the budget; then 3 clients per worker
-// ping-pong 1 KiB frames. DESIGN.md section 1: "A worker-wide budget caps all queued output; at the
+// ping-pong 1 KiB frames. docs/design.md: "A worker-wide budget caps all queued output; at the
 // cap the worker stops reading from the connections with the most queued bytes first." So:
 //  * the queued output of a worker never exceeds the budget by more than one read budget
 //    (sampled continuously), and

@@ -119,7 +119,7 @@ TEST(DrainIntegration, DrainMidBurstEndsOnFrameBoundariesWithFin) {
 
 // Each client keeps one and a half frames in flight: every send completes the frame the server
 // is waiting for and starts the next one halfway, so every read the server makes ends inside a
-// frame. DESIGN.md / Worker::BeginDrain: "let the others finish their request in flight" and
+// frame. docs/design.md / Worker::BeginDrain: "let the others finish their request in flight" and
 // Connection::BeginDrain: "close at the first request boundary". The request in flight completes
 // with the client's next send, so the drain must end there: each client gets the complete echo
 // of the frame that was in flight, then EOF, long before the deadline (not a truncated frame at

@@ -1,5 +1,5 @@
 // The read deadline over real sockets ("read: a started frame/request must complete within this",
-// DESIGN.md section 3): it must time one frame, not a healthy connection's whole life, and it must
+// docs/design.md): it must time one frame, not a healthy connection's whole life, and it must
 // not blame the client for bytes the server itself stopped reading (backpressure).
 #include <string>
 #include <vector>

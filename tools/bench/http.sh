@@ -6,7 +6,7 @@
 #
 # From a fresh clone: installs what it needs (tools/install-deps.sh plus Debian's nginx and wrk,
 # idempotently), builds //server:shoal -c opt, then for each worker count starts nginx (the peer
-# config of ../shared/bench/nginx.conf, or our copy of it) and shoal (an http listener,
+# config in tools/bench/http/nginx.conf) and shoal (an http listener,
 # reuseport, the same worker count) on loopback, and runs the same wrk command against each, one
 # after the other, alternating (nginx first in odd rounds, shoal first in even ones) for N rounds:
 #   wrk -t<workers> -c100 -d<D> --latency -s <script> http://127.0.0.1:<port>/plaintext [-- 16]
@@ -92,8 +92,7 @@ shoal_port="$(pick_port 18090)"
 admin_port="$(pick_port 19190)"
 
 # --- Configurations ------------------------------------------------------------------------------
-peer_conf="$root/../shared/bench/nginx.conf"
-[ -f "$peer_conf" ] || peer_conf="$here/http/nginx.conf"
+peer_conf="$here/http/nginx.conf"
 mkdir -p "$tmp/nginx"
 sed -e "s/127\.0\.0\.1:18081/127.0.0.1:$nginx_port/" -e "s#/tmp/peer-nginx#$tmp/nginx#g" \
   "$peer_conf" >"$tmp/nginx.conf"

@@ -1,5 +1,5 @@
 // loadgen: a load generator for shoal (and any echo/http/resp server). A thin flag wrapper around
-// tools/loadgen/loadgen.h; DESIGN.md section 7 and docs/bench/loadgen.md describe it.
+// tools/loadgen/loadgen.h; docs/design.md and docs/bench/loadgen.md describe it.
 //
 // Exit status: 0; 1 when verification failed (--verify and any error) or no request completed;
 // 2 for bad flags or when nothing could run (no connection, unresolvable target).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak test (issue 9, deliverable 4): runs tools/loadgen --verify against a real shoal for a fixed
+# Soak test: runs tools/loadgen --verify against a real shoal for a fixed
 # time, samples the server's RSS (/proc/PID/status VmRSS) and open descriptors (/proc/PID/fd) every
 # second, and fails unless both are flat after the warm-up.
 #

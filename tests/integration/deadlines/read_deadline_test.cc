@@ -159,7 +159,7 @@ TEST(ReadDeadline, SlowlorisIsClosedAtReadWhileAWellBehavedClientIsServed) {
   EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
 }
 
-// After the peer's FIN the connection is flushing (DESIGN.md section 4: "the server finishes
+// After the peer's FIN the connection is flushing (docs/design.md: "the server finishes
 // echoing complete frames, then closes"); a trailing partial frame that can never complete must not
 // start a read deadline that cuts the flush short. A client sends 512 KiB of complete frames, 2
 // bytes of a header, and FIN, then reads at 32 KiB per 100 ms (the server's send buffer is 16 KiB,

@@ -1,5 +1,5 @@
 // HTTP/1.1 over real sockets against an in-process core::Server running http::HttpProtocol (the
-// routes of DESIGN.md section 4) on 127.0.0.1:0: pipelining, HEAD, Expect: 100-continue, the error
+// routes of docs/design.md) on 127.0.0.1:0: pipelining, HEAD, Expect: 100-continue, the error
 // statuses and the close after them, keep-alive rules, slow clients, limits and the read deadline.
 // Every wait is bounded; nothing sleeps to synchronise.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Loop-turn benchmark for issue 4: does a worker's loop turn get slower when it holds many idle
+// Loop-turn benchmark: does a worker's loop turn get slower when it holds many idle
 // connections (each with its deadline on the worker's timer wheel)? Target: turn time with 15k idle
 // connections at most 2x the turn time with 100.
 //

@@ -61,6 +61,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     worker_options.socket = options.socket;
     worker_options.open_connections = &server->open_connections_;
     worker_options.max_connections = options.max_connections;
+    worker_options.held_bytes_total = &server->held_bytes_;
+    worker_options.worker_count = worker_count;
     Server* raw = server.get();
     auto worker = Worker::Create(worker_options, std::move(per_worker[static_cast<size_t>(w)]),
                                  [raw](int index) { raw->OnWorkerDrained(index); });

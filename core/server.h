@@ -64,6 +64,8 @@ class Server {
   const std::vector<SocketAddress>& bound_addresses() const { return bound_addresses_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // Bytes held for peers by every worker, as last published by each (batched at loop-turn end).
+  int64_t held_bytes() const { return held_bytes_.load(std::memory_order_relaxed); }
 
  private:
   Server() = default;
@@ -72,6 +74,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<SocketAddress> bound_addresses_;
   std::atomic<int64_t> open_connections_{0};
+  // Written by workers in batches only (core/worker.h), on its own cache line.
+  alignas(64) std::atomic<int64_t> held_bytes_{0};
   std::atomic<int> workers_drained_{0};
   absl::Mutex drain_mutex_;
   std::function<void()> on_drained_ ABSL_GUARDED_BY(drain_mutex_);

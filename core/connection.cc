@@ -214,7 +214,7 @@ Connection::ReadPlan Connection::PlanRead(size_t max_bytes) {
     plan.short_read_drains = true;
   } else {
     const uint64_t max_input = owner_.settings().max_input_bytes;
-    size_t want = std::min(max_bytes, scratch_bytes);
+    size_t limit = max_bytes;
     if (max_input > 0) {
       size_t room = input_.readable_bytes() >= max_input
                         ? 0
@@ -223,13 +223,14 @@ Connection::ReadPlan Connection::PlanRead(size_t max_bytes) {
         Close(CloseReason::kMemoryPressure);
         return plan;
       }
-      want = std::min(want, room);
+      limit = std::min(limit, room);
     }
     size_t capacity_before = input_.capacity();
-    input_.EnsureWritable(want, max_input > 0 ? static_cast<size_t>(max_input) : SIZE_MAX);
+    input_.EnsureWritable(std::min(limit, scratch_bytes),
+                          max_input > 0 ? static_cast<size_t>(max_input) : SIZE_MAX);
     AccountInputCapacity(capacity_before);
     plan.rest = input_.writable_data();
-    plan.rest_bytes = std::min(want, input_.writable_bytes());
+    plan.rest_bytes = std::min(limit, input_.writable_bytes());
     plan.rest_in_input = true;
     plan.short_read_drains = true;
   }

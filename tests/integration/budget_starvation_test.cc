@@ -3,7 +3,8 @@
 // then 20 well-behaved clients each do 50 round trips of 1 KB. Every round trip
 // must complete, the worst within 500 ms (timing asserted only outside
 // sanitizers), and the memory the server holds for peers (input + output
-// gauges) must stay within the configured budgets plus fixed slack.
+// gauges) and the process's resident growth must stay within the configured
+// budgets plus fixed slack.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
 #include "tests/support/echo_wire.h"
+#include "tests/support/process_resources.h"
 #include "tests/support/test_server.h"
 
 namespace shoal::testing {
@@ -130,10 +132,13 @@ TEST(BudgetStarvationTest, ReadersGetEveryReplyWhileNonReadersHoldTheBudget) {
   // queued yet, and take what slack the budget rule leaves.
   std::atomic<bool> sampling{true};
   std::atomic<int64_t> max_held{0};
+  std::atomic<uint64_t> max_resident{0};
+  const uint64_t resident_before = ResidentBytes();
   std::thread sampler([&] {
-    while (sampling.load()) {
+    for (int sample = 0; sampling.load(); ++sample) {
       int64_t held = HeldBytes(s);
       if (held > max_held.load()) max_held.store(held);
+      if (sample % 256 == 0) max_resident.store(std::max(max_resident.load(), ResidentBytes()));
       std::this_thread::yield();
     }
   });
@@ -183,15 +188,23 @@ TEST(BudgetStarvationTest, ReadersGetEveryReplyWhileNonReadersHoldTheBudget) {
   for (size_t r = 0; r < kReaders; ++r) EXPECT_EQ(failures[r], "") << "reader " << r;
   double worst = *std::max_element(worst_ms.begin(), worst_ms.end());
   int64_t limit = static_cast<int64_t>(kWorkers * kWorkerBudget) + kSlackBytes;
+  // The clients' own buffers and the test's threads live in this process too: a fixed 64 MiB.
+  const int64_t resident_growth =
+      static_cast<int64_t>(max_resident.load()) - static_cast<int64_t>(resident_before);
+  const int64_t resident_limit = limit + (64 << 20);
   std::printf(
-      "budget starvation: worst round trip %.1f ms, max held %.1f MiB "
-      "(limit %.1f MiB)\n",
+      "budget starvation: worst round trip %.1f ms, max held %.1f MiB, resident growth %.1f MiB "
+      "(limits %.1f / %.1f MiB)\n",
       worst, static_cast<double>(max_held.load()) / (1 << 20),
-      static_cast<double>(limit) / (1 << 20));
+      static_cast<double>(resident_growth) / (1 << 20), static_cast<double>(limit) / (1 << 20),
+      static_cast<double>(resident_limit) / (1 << 20));
   if (kTimingAsserted) {
     EXPECT_LT(worst, 500.0);
   }
   EXPECT_LE(max_held.load(), limit);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  EXPECT_LE(resident_growth, resident_limit);
+#endif
   ASSERT_TRUE(s.Barrier());
   std::printf("%s\n", s.StatsSummary().c_str());
 }

@@ -71,7 +71,22 @@ ClientConnection::~ClientConnection() { Shutdown(); }
 void ClientConnection::Start() { Connect(); }
 
 void ClientConnection::Connect() {
+  const int64_t now = core::MonotonicNowNs();
+  const int64_t slot = connect_slot_held_ ? now : host_.ReserveConnectSlot(now);
+  connect_slot_held_ = false;
+  if (slot <= now) {
+    ConnectNow();
+    return;
+  }
+  state_ = State::kIdle;
+  connect_slot_held_ = true;
+  reconnect_at_ns_ = slot;
+  ArmTimer(slot);
+}
+
+void ClientConnection::ConnectNow() {
   state_ = State::kConnecting;
+  sent_on_connection_ = 0;
   connect_started_ns_ = core::MonotonicNowNs();
   codec_ = MakeCodec(plan_.codec, id_);
   auto fd = core::ConnectNonBlocking(target_);
@@ -246,6 +261,16 @@ void ClientConnection::OnBytes(const char* data, size_t bytes) {
   if (state_ == State::kOpen) TrySend();
 }
 
+void ClientConnection::Recycle() {
+  CloseSocket();
+  ++host_.counters().reconnects;
+  if (FinishedSending()) {
+    CheckDone();
+  } else {
+    Connect();
+  }
+}
+
 size_t ClientConnection::Decode(std::string_view input) {
   ThreadCounters& counters = host_.counters();
   const int64_t now = core::MonotonicNowNs();
@@ -312,6 +337,11 @@ int64_t ClientConnection::IntendedTime(uint64_t index) const {
   return plan_.start_ns + static_cast<int64_t>(slot * plan_.ns_per_request);
 }
 
+bool ClientConnection::UsedUp() const {
+  return plan_.reconnect_every > 0 &&
+         sent_on_connection_ >= static_cast<uint64_t>(plan_.reconnect_every);
+}
+
 bool ClientConnection::FinishedSending() const {
   if (stop_sending_ || quota_ == 0) return true;
   // Open loop: an open connection still owes every request scheduled inside the window, however
@@ -324,11 +354,16 @@ void ClientConnection::TrySend() {
     CheckDone();
     return;
   }
+  if (UsedUp() && in_flight_.empty() && !FinishedSending()) {
+    Recycle();
+    return;
+  }
   ThreadCounters& counters = host_.counters();
   const int64_t now = core::MonotonicNowNs();
   const size_t depth = static_cast<size_t>(plan_.pipeline);
   bool wrote = false;
   while (in_flight_.size() < depth && quota_ != 0 && !stop_sending_) {
+    if (UsedUp()) break;
     if (!plan_.open_loop && now >= plan_.measure_end_ns) {  // closed loop: the window is over
       stop_sending_ = true;
       break;
@@ -354,6 +389,7 @@ void ClientConnection::TrySend() {
     in_flight_.push({intended, now, next_seq_, measured});
     ++next_seq_;
     ++schedule_index_;
+    ++sent_on_connection_;
     if (measured) {
       ++counters.requests_sent;
       counters.bytes_sent += codec_->request_bytes();

@@ -42,6 +42,8 @@ struct RunPlan {
   int64_t timeout_ns = 0;
   int64_t connect_timeout_ns = 0;
   bool nodelay = true;
+  int64_t reconnect_every = 0;   // > 0: requests per connection, then a new connection
+  double ns_per_connect = 0;     // > 0: this thread's connect attempts are spaced this far apart
   // Set when the load starts.
   int64_t start_ns = 0;          // warm-up begins (the open-loop schedule's origin)
   int64_t measure_start_ns = 0;  // requests intended from here on are measured...
@@ -58,6 +60,7 @@ struct ThreadCounters {
   uint64_t verified = 0;
   uint64_t lost = 0;
   uint64_t connects = 0;
+  uint64_t reconnects = 0;
   int64_t last_measured_response_ns = 0;
   ErrorCounts errors;
   Histogram latency;
@@ -95,6 +98,9 @@ class ConnectionHost {
   virtual bool load_started() const = 0;
   // The measurement window is over (duration mode): send nothing more.
   virtual bool stopping() const = 0;
+  // The earliest time a connect attempt may start (the connect rate), reserved for the caller:
+  // `now_ns` when unlimited.
+  virtual int64_t ReserveConnectSlot(int64_t now_ns) = 0;
   // The first connect attempt of `connection` succeeded or failed.
   virtual void OnFirstConnectResolved(ClientConnection& connection) = 0;
   // `connection` will send nothing more and has nothing in flight (it may stay open).
@@ -188,7 +194,9 @@ class ClientConnection final : private core::IoHandler,
   void OnExpire() override;
   void OnPaceDue() override;
 
+  // Connects now, or at the next connect slot the rate allows.
   void Connect();
+  void ConnectNow();
   void OnConnected();
   void OnConnectFailed(int error);
   void ReadInput();
@@ -202,6 +210,10 @@ class ClientConnection final : private core::IoHandler,
   // Counts the error, drops the socket and what is in flight, and reconnects (or is done).
   void Fail(uint64_t ErrorCounts::*kind);
   void CloseSocket();
+  // reconnect_every: this socket has sent its share (send nothing more on it)...
+  bool UsedUp() const;
+  // ...and every answer is in: close it and open a new one.
+  void Recycle();
   void ScheduleReconnect(int64_t delay_ns);
   void ArmTimer(int64_t deadline_ns);
   bool FinishedSending() const;
@@ -220,6 +232,7 @@ class ClientConnection final : private core::IoHandler,
   std::string output_;
   size_t output_offset_ = 0;
   uint64_t next_seq_ = 0;
+  uint64_t sent_on_connection_ = 0;
   uint64_t schedule_index_ = 0;   // open loop: the next request's slot in the schedule
   int64_t quota_;                 // measured requests still to send; -1 = unlimited
   int64_t connect_started_ns_ = 0;
@@ -228,6 +241,7 @@ class ClientConnection final : private core::IoHandler,
   bool first_connect_reported_ = false;
   bool pace_pending_ = false;
   bool closing_by_server_ = false;  // http Connection: close was announced
+  bool connect_slot_held_ = false;  // the pending reconnect timer is a reserved connect slot
   bool stop_sending_ = false;
   bool done_ = false;
 };

@@ -2,6 +2,8 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
+
 namespace shoal::loadgen {
 
 namespace {
@@ -77,6 +79,13 @@ void LoadThread::StartPendingConnects() {
     connections_[started_++]->Start();
   }
   starting_ = false;
+}
+
+int64_t LoadThread::ReserveConnectSlot(int64_t now_ns) {
+  if (plan_.ns_per_connect <= 0) return now_ns;
+  const int64_t slot = std::max(now_ns, next_connect_slot_ns_);
+  next_connect_slot_ns_ = slot + static_cast<int64_t>(plan_.ns_per_connect);
+  return slot;
 }
 
 void LoadThread::OnFirstConnectResolved(ClientConnection&) {

@@ -62,6 +62,10 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
   if (options.pipeline < 1) return absl::InvalidArgumentError("--pipeline must be >= 1");
   if (options.rate < 0) return absl::InvalidArgumentError("--rate must be >= 0");
+  if (options.reconnect_every < 0) {
+    return absl::InvalidArgumentError("--reconnect_every must be >= 0");
+  }
+  if (options.connect_rate < 0) return absl::InvalidArgumentError("--connect_rate must be >= 0");
   if (options.requests < 0 && options.duration_ns <= 0) {
     return absl::InvalidArgumentError("--duration must be > 0 (or give --requests)");
   }
@@ -112,8 +116,10 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.timeout_ns = options.timeout_ns;
   plan.connect_timeout_ns = options.connect_timeout_ns;
   plan.nodelay = options.nodelay;
+  plan.reconnect_every = options.reconnect_every;
 
   const int thread_count = std::min(options.threads, options.connections);
+  if (options.connect_rate > 0) plan.ns_per_connect = 1e9 * thread_count / options.connect_rate;
   RunControl control;
   std::vector<std::unique_ptr<LoadThread>> threads;
   for (int t = 0; t < thread_count; ++t) {
@@ -228,6 +234,7 @@ absl::StatusOr<Result> Run(const Options& options) {
     result.verified += c.verified;
     result.lost += c.lost;
     result.connects += c.connects;
+    result.reconnects += c.reconnects;
     result.errors.Add(c.errors);
     result.latency.Merge(c.latency);
     result.latency_uncorrected.Merge(c.latency_uncorrected);

@@ -66,6 +66,8 @@ struct Options {
   int64_t timeout_ns = 10'000'000'000;         // a response must arrive within this
   int64_t connect_timeout_ns = 5'000'000'000;
   bool nodelay = true;
+  int64_t reconnect_every = 0;       // > 0: requests per connection, then close and reconnect
+  double connect_rate = 0;           // > 0: connect attempts/s in total; 0 = unlimited
   // Called about every `progress_interval_ns` on Run's thread while the load runs.
   std::function<void(const Progress&)> on_progress;
   int64_t progress_interval_ns = 1'000'000'000;
@@ -98,6 +100,7 @@ struct Result {
   uint64_t verified = 0;                 // responses checked byte for byte (with verify)
   uint64_t lost = 0;                     // measured requests in flight when their connection failed
   uint64_t connects = 0;                 // successful connects (reconnects included)
+  uint64_t reconnects = 0;               // connections closed by reconnect_every, then reopened
   int connections_open_at_start = 0;     // established before the load started
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns

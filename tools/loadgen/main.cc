@@ -39,6 +39,10 @@ ABSL_FLAG(double, rate, 0, "open loop: requests/s in total, evenly paced; 0 = cl
 ABSL_FLAG(bool, verify, false, "check every response byte for byte; exit 1 on any error");
 ABSL_FLAG(std::string, timeout, "10s", "a response must arrive within this");
 ABSL_FLAG(std::string, connect_timeout, "5s", "connect() must finish within this");
+ABSL_FLAG(int64_t, reconnect_every, 0, "requests per connection, then it closes (once they are "
+          "answered) and a new one opens; 0 = keep connections");
+ABSL_FLAG(double, connect_rate, 0, "connect attempts per second in total (first connects and "
+          "reconnects); 0 = unlimited");
 ABSL_FLAG(bool, nodelay, true, "TCP_NODELAY on the client sockets");
 ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file ('-' = stdout)");
 ABSL_FLAG(std::string, hgrm, "", "write the (corrected) latency percentile distribution here");
@@ -150,6 +154,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   options.nodelay = absl::GetFlag(FLAGS_nodelay);
+  options.reconnect_every = absl::GetFlag(FLAGS_reconnect_every);
+  options.connect_rate = absl::GetFlag(FLAGS_connect_rate);
   if (auto status = shoal::loadgen::ValidateOptions(options); !status.ok()) {
     std::cerr << "loadgen: " << status.message() << "\n";
     return kExitUsage;

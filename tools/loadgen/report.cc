@@ -138,6 +138,15 @@ std::string FormatText(const Result& r) {
                                         "mismatch %d, status %d, protocol %d); lost %d\n",
                                         e.total(), e.connect, e.reset, e.timeout, e.eof,
                                         e.mismatch, e.status, e.protocol, r.lost));
+  absl::StrAppend(&out, absl::StrFormat("Connections: %d connects, %d reconnects", r.connects,
+                                        r.reconnects));
+  if (o.reconnect_every > 0) {
+    absl::StrAppend(&out, absl::StrFormat(" (every %d requests)", o.reconnect_every));
+  }
+  if (o.connect_rate > 0) {
+    absl::StrAppend(&out, absl::StrFormat(", at most %.0f connects/s", o.connect_rate));
+  }
+  absl::StrAppend(&out, "\n");
   if (o.verify) {
     absl::StrAppend(&out, absl::StrFormat("Verified: %d responses byte for byte%s\n", r.verified,
                                           r.verification_failed() ? ": VERIFICATION FAILED" : ""));
@@ -166,7 +175,9 @@ std::string FormatJson(const Result& r) {
                   ", \"requests\": ", o.requests,
                   ", \"warmup_s\": ", JsonNumber(static_cast<double>(o.warmup_ns) / 1e9),
                   ", \"timeout_s\": ", JsonNumber(static_cast<double>(o.timeout_ns) / 1e9),
-                  ", \"verify\": ", o.verify ? "true" : "false", "},\n");
+                  ", \"verify\": ", o.verify ? "true" : "false",
+                  ", \"reconnect_every\": ", o.reconnect_every,
+                  ", \"connect_rate\": ", JsonNumber(o.connect_rate), "},\n");
   absl::StrAppend(&out, "  \"duration_s\": ", JsonNumber(r.duration_s), ",\n");
   absl::StrAppend(&out, "  \"requests\": ", r.requests, ",\n");
   absl::StrAppend(&out, "  \"requests_sent\": ", r.requests_sent, ",\n");
@@ -182,6 +193,7 @@ std::string FormatJson(const Result& r) {
                   ",\n");
   absl::StrAppend(&out, "  \"lost\": ", r.lost, ",\n");
   absl::StrAppend(&out, "  \"connects\": ", r.connects, ",\n");
+  absl::StrAppend(&out, "  \"reconnects\": ", r.reconnects, ",\n");
   absl::StrAppend(&out, "  \"connections_open_at_start\": ", r.connections_open_at_start, ",\n");
   const ErrorCounts& e = r.errors;
   absl::StrAppend(&out, "  \"errors\": {\"total\": ", e.total(), ", \"connect\": ", e.connect,

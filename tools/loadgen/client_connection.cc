@@ -291,13 +291,15 @@ size_t ClientConnection::Decode(std::string_view input) {
     position += decoded.consumed;
     Bump(counters.live.completed);
     if (decoded.close_after) closing_by_server_ = true;
-    if (decoded.status == Codec::Status::kMismatch) {
+    if (decoded.status == Codec::Status::kMismatch ||
+        decoded.status == Codec::Status::kBadStatus) {
+      if (request.measured) ++counters.failed;
+      if (decoded.status == Codec::Status::kBadStatus) {
+        counters.CountError(&ErrorCounts::status);
+        continue;
+      }
       Fail(&ErrorCounts::mismatch);
       return position;
-    }
-    if (decoded.status == Codec::Status::kBadStatus) {
-      counters.CountError(&ErrorCounts::status);
-      continue;
     }
     consecutive_failures_ = 0;
     if (plan_.codec.verify) ++counters.verified;
@@ -462,11 +464,24 @@ void ClientConnection::CheckDone() {
   if (done_ || !host_.load_started() || !in_flight_.empty()) return;
   if (!FinishedSending()) return;
   done_ = true;
+  host_.counters().unsent += Unsent();
   if (state_ != State::kOpen) {
     host_.loop().timers().Cancel(this);  // no reconnect
     if (state_ == State::kIdle) reconnect_at_ns_ = 0;
   }
   host_.OnDone(*this);
+}
+
+uint64_t ClientConnection::Unsent() const {
+  if (plan_.requests_mode) return quota_ > 0 ? static_cast<uint64_t>(quota_) : 0;
+  if (!plan_.open_loop) return 0;
+  uint64_t unsent = 0;
+  for (uint64_t index = schedule_index_;; ++index) {
+    const int64_t intended = IntendedTime(index);
+    if (intended >= plan_.measure_end_ns) break;
+    if (intended >= plan_.measure_start_ns) ++unsent;
+  }
+  return unsent;
 }
 
 void ClientConnection::OnLoadStarted() {

@@ -59,6 +59,8 @@ struct ThreadCounters {
   uint64_t bytes_received = 0;
   uint64_t verified = 0;
   uint64_t lost = 0;
+  uint64_t failed = 0;
+  uint64_t unsent = 0;
   uint64_t connects = 0;
   uint64_t reconnects = 0;
   int64_t last_measured_response_ns = 0;
@@ -218,6 +220,8 @@ class ClientConnection final : private core::IoHandler,
   void ArmTimer(int64_t deadline_ns);
   bool FinishedSending() const;
   void CheckDone();
+  // Measured requests this connection was due to send and never will (counted once, when done).
+  uint64_t Unsent() const;
   int64_t IntendedTime(uint64_t index) const;
 
   ConnectionHost& host_;

@@ -233,6 +233,8 @@ absl::StatusOr<Result> Run(const Options& options) {
     result.bytes_received += c.bytes_received;
     result.verified += c.verified;
     result.lost += c.lost;
+    result.failed += c.failed;
+    result.unsent += c.unsent;
     result.connects += c.connects;
     result.reconnects += c.reconnects;
     result.errors.Add(c.errors);

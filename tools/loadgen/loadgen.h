@@ -99,12 +99,19 @@ struct Result {
   uint64_t bytes_received = 0;           // of measured responses
   uint64_t verified = 0;                 // responses checked byte for byte (with verify)
   uint64_t lost = 0;                     // measured requests in flight when their connection failed
+  uint64_t failed = 0;                   // measured responses that were errors (status, mismatch)
+  uint64_t unsent = 0;                   // measured requests due that were never sent
   uint64_t connects = 0;                 // successful connects (reconnects included)
   uint64_t reconnects = 0;               // connections closed by reconnect_every, then reopened
   int connections_open_at_start = 0;     // established before the load started
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns
   Histogram latency_uncorrected;         // from the actual send time, ns
+
+  // Every measured request is accounted for: scheduled = sent + unsent, and
+  // sent = requests (answered well) + failed (answered badly) + lost (never answered).
+  uint64_t scheduled() const { return requests_sent + unsent; }
+  uint64_t completed() const { return requests + failed; }
 
   double requests_per_second() const { return duration_s > 0 ? requests / duration_s : 0; }
   double bytes_received_per_second() const {

@@ -17,6 +17,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "tools/loadgen/flag_values.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/report.h"
 
@@ -55,37 +56,15 @@ using shoal::loadgen::Options;
 
 constexpr int kExitUsage = 2;
 
-bool ParseSize(const std::string& text, size_t* value) {
-  struct Suffix {
-    const char* name;
-    size_t factor;
-  };
-  static constexpr Suffix kSuffixes[] = {{"KiB", 1024}, {"MiB", 1024 * 1024}, {"KB", 1000},
-                                         {"MB", 1000 * 1000}, {"B", 1}};
-  std::string digits = text;
-  size_t factor = 1;
-  for (const auto& suffix : kSuffixes) {
-    std::string s = suffix.name;
-    if (digits.size() > s.size() && digits.compare(digits.size() - s.size(), s.size(), s) == 0) {
-      digits.resize(digits.size() - s.size());
-      factor = suffix.factor;
-      break;
-    }
-  }
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return false;
-  *value = std::stoull(digits) * factor;
-  return true;
-}
-
 // Durations are string flags parsed here (an absl::Duration flag uses a sequence lock whose fence
-// ThreadSanitizer builds reject). Accepts absl's syntax: "10s", "500ms", "1m30s".
+// ThreadSanitizer builds reject).
 bool ParseDurationFlag(const char* name, const std::string& text, int64_t* ns) {
-  absl::Duration duration;
-  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
-    std::cerr << "loadgen: --" << name << ": '" << text << "' is not a duration (e.g. 10s)\n";
+  auto parsed = shoal::loadgen::ParseDurationNs(text);
+  if (!parsed.ok()) {
+    std::cerr << "loadgen: --" << name << ": " << parsed.status().message() << "\n";
     return false;
   }
-  *ns = absl::ToInt64Nanoseconds(duration);
+  *ns = *parsed;
   return true;
 }
 
@@ -135,8 +114,10 @@ int main(int argc, char** argv) {
     std::cerr << "loadgen: --http must be plaintext or echo, not '" << http << "'\n";
     return kExitUsage;
   }
-  if (!ParseSize(absl::GetFlag(FLAGS_size), &options.size)) {
-    std::cerr << "loadgen: --size: '" << absl::GetFlag(FLAGS_size) << "' is not a size\n";
+  if (auto size = shoal::loadgen::ParseByteSize(absl::GetFlag(FLAGS_size)); size.ok()) {
+    options.size = *size;
+  } else {
+    std::cerr << "loadgen: --size: " << size.status().message() << "\n";
     return kExitUsage;
   }
   options.connections = absl::GetFlag(FLAGS_connections);

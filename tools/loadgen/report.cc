@@ -129,6 +129,10 @@ std::string FormatText(const Result& r) {
                                         r.requests, r.duration_s,
                                         FormatBytes(static_cast<double>(r.bytes_received)),
                                         FormatBytes(static_cast<double>(r.bytes_sent))));
+  absl::StrAppend(&out, absl::StrFormat("  scheduled %d, sent %d, completed %d (ok %d, failed %d); "
+                                        "lost %d, unsent %d\n",
+                                        r.scheduled(), r.requests_sent, r.completed(), r.requests,
+                                        r.failed, r.lost, r.unsent));
   absl::StrAppend(&out, absl::StrFormat("Requests/sec: %.2f\n", r.requests_per_second()));
   absl::StrAppend(&out, absl::StrFormat("Transfer/sec: %s in, %s out\n",
                                         FormatBytes(r.bytes_received_per_second()),
@@ -192,6 +196,10 @@ std::string FormatJson(const Result& r) {
   absl::StrAppend(&out, "  \"verification_failed\": ", r.verification_failed() ? "true" : "false",
                   ",\n");
   absl::StrAppend(&out, "  \"lost\": ", r.lost, ",\n");
+  absl::StrAppend(&out, "  \"scheduled\": ", r.scheduled(), ",\n");
+  absl::StrAppend(&out, "  \"completed\": ", r.completed(), ",\n");
+  absl::StrAppend(&out, "  \"failed\": ", r.failed, ",\n");
+  absl::StrAppend(&out, "  \"unsent\": ", r.unsent, ",\n");
   absl::StrAppend(&out, "  \"connects\": ", r.connects, ",\n");
   absl::StrAppend(&out, "  \"reconnects\": ", r.reconnects, ",\n");
   absl::StrAppend(&out, "  \"connections_open_at_start\": ", r.connections_open_at_start, ",\n");

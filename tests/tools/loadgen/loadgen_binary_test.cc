@@ -55,6 +55,8 @@ TEST(LoadgenBinaryTest, RunsWritesJsonAndHgrmAndExitsByVerification) {
   EXPECT_NE(out.find("mismatch 1"), std::string::npos) << out;
 
   EXPECT_EQ(RunLoadgen({"--protocol=smtp"}, &out), 2);
+  EXPECT_EQ(RunLoadgen({"--size=99999999999999999999999"}, &out), 2);
+  EXPECT_EQ(RunLoadgen({"--size=18014398509481984KiB"}, &out), 2);
   EXPECT_EQ(RunLoadgen({"--target=" + (*server)->address_text(), "--connections=0"}, &out), 2);
 }
 

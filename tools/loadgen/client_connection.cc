@@ -334,9 +334,10 @@ void ClientConnection::OnPaceDue() {
 }
 
 int64_t ClientConnection::IntendedTime(uint64_t index) const {
-  const double slot = static_cast<double>(id_) +
-                      static_cast<double>(index) * static_cast<double>(plan_.connections);
-  return plan_.start_ns + static_cast<int64_t>(slot * plan_.ns_per_request);
+  const uint64_t slot = id_ + index * static_cast<uint64_t>(plan_.connections);
+  const int64_t offset = plan_.schedule.SlotOffsetNs(slot);
+  if (offset == RateSchedule::kNever) return RateSchedule::kNever;
+  return plan_.start_ns + offset;
 }
 
 bool ClientConnection::UsedUp() const {

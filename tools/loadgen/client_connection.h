@@ -37,7 +37,7 @@ struct RunPlan {
   int connections = 1;
   int pipeline = 1;
   bool open_loop = false;
-  double ns_per_request = 0;     // open loop: 1e9 / rate
+  RateSchedule schedule;         // open loop: when each slot is due, from start_ns
   bool requests_mode = false;    // an exact count of measured requests
   int64_t timeout_ns = 0;
   int64_t connect_timeout_ns = 0;

@@ -61,7 +61,7 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.connections < 1) return absl::InvalidArgumentError("--connections must be >= 1");
   if (options.threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
   if (options.pipeline < 1) return absl::InvalidArgumentError("--pipeline must be >= 1");
-  if (options.rate < 0) return absl::InvalidArgumentError("--rate must be >= 0");
+  if (!options.rate.valid()) return absl::InvalidArgumentError("--rate must be >= 0");
   if (options.reconnect_every < 0) {
     return absl::InvalidArgumentError("--reconnect_every must be >= 0");
   }
@@ -110,8 +110,8 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.codec.host = HostOf(options.targets.front());
   plan.connections = options.connections;
   plan.pipeline = options.pipeline;
-  plan.open_loop = options.rate > 0;
-  plan.ns_per_request = plan.open_loop ? 1e9 / options.rate : 0;
+  plan.open_loop = options.rate.open_loop();
+  plan.schedule = options.rate.WithLeadIn(options.warmup_ns);
   plan.requests_mode = options.requests >= 0;
   plan.timeout_ns = options.timeout_ns;
   plan.connect_timeout_ns = options.connect_timeout_ns;

@@ -7,8 +7,10 @@
 // are not measured), then measure for `duration_ns`, or until exactly `requests` measured requests
 // were sent and answered. Then, with `hold_ns`, keep the connections open and idle that long.
 //
-// Closed loop (rate == 0): each connection keeps `pipeline` requests in flight, sending the next
-// one as each response arrives. Open loop (rate > 0): request k of connection i is due at
+// Closed loop (rate 0): each connection keeps `pipeline` requests in flight, sending the next
+// one as each response arrives. Open loop (a rate > 0, or a schedule of them: rate_schedule.h):
+// request k of connection i is slot i + k * connections of the schedule; at a constant rate it is
+// due at
 //   start + (i + k * connections) / rate
 // so the whole run sends `rate` requests/s evenly paced, each connection at rate/connections. A
 // request is sent when due (a timerfd per thread, not the 1 ms epoll timeout), or as soon as the
@@ -37,6 +39,7 @@
 #include "core/socket.h"
 #include "tools/loadgen/codec.h"
 #include "tools/loadgen/histogram.h"
+#include "tools/loadgen/rate_schedule.h"
 
 namespace shoal::loadgen {
 
@@ -61,7 +64,7 @@ struct Options {
   int64_t hold_ns = 0;               // idle time with every connection open, after the load
   size_t size = 64;
   int pipeline = 1;
-  double rate = 0;                   // requests/s in total; 0 = closed loop
+  RateSchedule rate;                 // requests/s in total over time; 0 = closed loop
   bool verify = false;
   int64_t timeout_ns = 10'000'000'000;         // a response must arrive within this
   int64_t connect_timeout_ns = 5'000'000'000;

@@ -28,7 +28,8 @@ ABSL_FLAG(std::string, http, "plaintext", "http requests: plaintext (GET /plaint
           "(POST /echo with a --size body)");
 ABSL_FLAG(int, connections, 10, "connections in total");
 ABSL_FLAG(int, threads, 1, "threads, each with its own event loop");
-ABSL_FLAG(std::string, duration, "10s", "measurement time (e.g. 10s, 500ms)");
+ABSL_FLAG(std::string, duration, "", "measurement time (e.g. 10s, 500ms); default: the --rate "
+          "phases' length, or 10s");
 ABSL_FLAG(int64_t, requests, -1, "exactly this many measured requests instead of --duration");
 ABSL_FLAG(std::string, warmup, "0s", "load before measuring (not reported)");
 ABSL_FLAG(std::string, hold, "0s", "after the load, keep every connection "
@@ -36,7 +37,9 @@ ABSL_FLAG(std::string, hold, "0s", "after the load, keep every connection "
 ABSL_FLAG(std::string, size, "64", "payload bytes (echo frame, POST body, RESP ECHO argument); "
           "KiB/MiB suffixes allowed");
 ABSL_FLAG(int, pipeline, 1, "requests in flight per connection (the cap in open loop)");
-ABSL_FLAG(double, rate, 0, "open loop: requests/s in total, evenly paced; 0 = closed loop");
+ABSL_FLAG(std::string, rate, "0", "open loop: requests/s in total, evenly paced (0 = closed "
+          "loop); or phases R:DURATION (constant) and A:B:DURATION (linear ramp), comma-separated, "
+          "the last rate holding after them (e.g. 1000:5000:20s or 1000:5s,2000:5s)");
 ABSL_FLAG(bool, verify, false, "check every response byte for byte; exit 1 on any error");
 ABSL_FLAG(std::string, timeout, "10s", "a response must arrive within this");
 ABSL_FLAG(std::string, connect_timeout, "5s", "connect() must finish within this");
@@ -124,10 +127,19 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.requests = absl::GetFlag(FLAGS_requests);
   options.pipeline = absl::GetFlag(FLAGS_pipeline);
-  options.rate = absl::GetFlag(FLAGS_rate);
+  if (auto rate = shoal::loadgen::RateSchedule::Parse(absl::GetFlag(FLAGS_rate)); rate.ok()) {
+    options.rate = *rate;
+  } else {
+    std::cerr << "loadgen: --rate: " << rate.status().message() << "\n";
+    return kExitUsage;
+  }
   options.verify = absl::GetFlag(FLAGS_verify);
-  if (!ParseDurationFlag("duration", absl::GetFlag(FLAGS_duration), &options.duration_ns) ||
-      !ParseDurationFlag("warmup", absl::GetFlag(FLAGS_warmup), &options.warmup_ns) ||
+  if (absl::GetFlag(FLAGS_duration).empty()) {
+    if (options.rate.length_ns() > 0) options.duration_ns = options.rate.length_ns();
+  } else if (!ParseDurationFlag("duration", absl::GetFlag(FLAGS_duration), &options.duration_ns)) {
+    return kExitUsage;
+  }
+  if (!ParseDurationFlag("warmup", absl::GetFlag(FLAGS_warmup), &options.warmup_ns) ||
       !ParseDurationFlag("hold", absl::GetFlag(FLAGS_hold), &options.hold_ns) ||
       !ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout), &options.timeout_ns) ||
       !ParseDurationFlag("connect_timeout", absl::GetFlag(FLAGS_connect_timeout),

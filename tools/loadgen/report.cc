@@ -107,7 +107,7 @@ std::string FormatText(const Result& r) {
                                 ? std::string("GET /plaintext")
                                 : absl::StrCat("POST /echo, ", o.size, "-byte bodies"))
                          : absl::StrCat(o.size, "-byte payloads");
-  std::string loop = r.open_loop ? absl::StrFormat("open loop at %.0f req/s", o.rate)
+  std::string loop = r.open_loop ? absl::StrFormat("open loop at %s req/s", o.rate.ToString())
                                  : std::string("closed loop");
   absl::StrAppend(&out, absl::StrFormat("  %d threads and %d connections (%d open at start), "
                                         "pipeline %d, %s, %s%s\n",
@@ -174,7 +174,8 @@ std::string FormatJson(const Result& r) {
                   ", \"threads\": ", std::min(o.threads, o.connections),
                   ", \"pipeline\": ", o.pipeline, ", \"size\": ", o.size,
                   ", \"mode\": ", r.open_loop ? "\"open\"" : "\"closed\"",
-                  ", \"rate\": ", JsonNumber(o.rate),
+                  ", \"rate\": ", JsonNumber(o.rate.initial_rate()),
+                  ", \"rate_schedule\": ", JsonString(o.rate.ToString()),
                   ", \"duration_s\": ", JsonNumber(static_cast<double>(o.duration_ns) / 1e9),
                   ", \"requests\": ", o.requests,
                   ", \"warmup_s\": ", JsonNumber(static_cast<double>(o.warmup_ns) / 1e9),

@@ -78,6 +78,22 @@ TEST(AccountingTest, OpenLoopCountsWhatWasDueButNeverSent) {
   ExpectEveryRequestAccounted(*result);
 }
 
+TEST(AccountingTest, ARampSchedulesItsIntegral) {
+  auto server = TestServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  Options options = Base(**server);
+  options.rate = *RateSchedule::Parse("0:4000:500ms");
+  options.duration_ns = 500'000'000;
+  options.warmup_ns = 100'000'000;  // at the first rate, 0: nothing
+  auto result = loadgen::Run(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // (0 + 4000) / 2 req/s over 500 ms.
+  EXPECT_NEAR(static_cast<double>(result->scheduled()), 1000, 1);
+  EXPECT_EQ(result->requests, result->scheduled());
+  EXPECT_EQ(result->errors.total(), 0u);
+  ExpectEveryRequestAccounted(*result);
+}
+
 TEST(AccountingTest, FailedResponsesAreCountedNotDropped) {
   FaultyEcho faulty(Fault::kCorruptByte, 3);
   auto server = StartFaulty(faulty);

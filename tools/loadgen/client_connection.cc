@@ -21,17 +21,8 @@ constexpr size_t kKeepInputCapacity = 256 << 10;
 
 void ThreadCounters::CountError(uint64_t ErrorCounts::*kind) {
   errors.*kind += 1;
+  timeline.CountError(core::MonotonicNowNs(), kind);
   Bump(live.errors);
-}
-
-void ErrorCounts::Add(const ErrorCounts& other) {
-  connect += other.connect;
-  reset += other.reset;
-  timeout += other.timeout;
-  eof += other.eof;
-  mismatch += other.mismatch;
-  status += other.status;
-  protocol += other.protocol;
 }
 
 void ClientConnection::InputBuffer::Append(const char* data, size_t bytes) {
@@ -305,6 +296,7 @@ size_t ClientConnection::Decode(std::string_view input) {
     if (plan_.codec.verify) ++counters.verified;
     if (request.measured) {
       counters.latency.Record(now - request.intended_ns);
+      counters.timeline.RecordResponse(now, now - request.intended_ns);
       counters.latency_uncorrected.Record(now - request.sent_ns);
       ++counters.requests;
       counters.bytes_received += decoded.consumed;

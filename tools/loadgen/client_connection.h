@@ -28,6 +28,7 @@
 #include "tools/loadgen/histogram.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/pacer.h"
+#include "tools/loadgen/timeline.h"
 
 namespace shoal::loadgen {
 
@@ -42,6 +43,7 @@ struct RunPlan {
   int64_t timeout_ns = 0;
   int64_t connect_timeout_ns = 0;
   bool nodelay = true;
+  bool timeline = false;
   int64_t reconnect_every = 0;   // > 0: requests per connection, then a new connection
   double ns_per_connect = 0;     // > 0: this thread's connect attempts are spaced this far apart
   // Set when the load starts.
@@ -67,6 +69,7 @@ struct ThreadCounters {
   ErrorCounts errors;
   Histogram latency;
   Histogram latency_uncorrected;
+  Timeline timeline;
   std::string first_connect_error;
 
   // Single writer (relaxed load + store), read by the progress reporter.

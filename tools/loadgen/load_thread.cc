@@ -15,7 +15,9 @@ LoadThread::LoadThread(const RunPlan& plan, RunControl& control)
     : plan_(plan),
       control_(control),
       counters_(std::make_unique<ThreadCounters>()),
-      scratch_(kReadScratchBytes) {}
+      scratch_(kReadScratchBytes) {
+  counters_->timeline = Timeline(plan.timeline);
+}
 
 LoadThread::~LoadThread() {
   Join();
@@ -98,6 +100,7 @@ void LoadThread::BeginLoad(int64_t start_ns, int64_t measure_start_ns, int64_t m
   plan_.start_ns = start_ns;
   plan_.measure_start_ns = measure_start_ns;
   plan_.measure_end_ns = measure_end_ns;
+  counters_->timeline.set_origin(start_ns);
   load_started_ = true;
   if (!plan_.requests_mode) loop_->timers().Schedule(&end_timer_, measure_end_ns);
   for (auto& connection : connections_) connection->OnLoadStarted();

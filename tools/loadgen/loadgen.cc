@@ -117,6 +117,7 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.connect_timeout_ns = options.connect_timeout_ns;
   plan.nodelay = options.nodelay;
   plan.reconnect_every = options.reconnect_every;
+  plan.timeline = options.timeline;
 
   const int thread_count = std::min(options.threads, options.connections);
   if (options.connect_rate > 0) plan.ns_per_connect = 1e9 * thread_count / options.connect_rate;
@@ -172,6 +173,8 @@ absl::StatusOr<Result> Run(const Options& options) {
   }
 
   const int64_t start_ns = core::MonotonicNowNs();
+  Timeline timeline(options.timeline);
+  timeline.set_origin(start_ns);
   const int64_t measure_start_ns = start_ns + options.warmup_ns;
   const int64_t measure_end_ns = plan.requests_mode ? std::numeric_limits<int64_t>::max()
                                                     : measure_start_ns + options.duration_ns;
@@ -183,18 +186,30 @@ absl::StatusOr<Result> Run(const Options& options) {
   }
 
   {
-    using Clock = std::chrono::steady_clock;
-    const auto interval = std::chrono::nanoseconds(std::max<int64_t>(options.progress_interval_ns, 1));
-    auto next_report = Clock::now() + interval;
+    // Wakes for the progress callback and, with a timeline, just before each second ends to
+    // sample the open connections.
+    constexpr int64_t kSampleLeadNs = 5'000'000;
+    const int64_t interval_ns = std::max<int64_t>(options.progress_interval_ns, 1);
+    int64_t next_report_ns = core::MonotonicNowNs() + interval_ns;
+    int64_t next_sample_ns = start_ns + Timeline::kSecondNs - kSampleLeadNs;
     std::unique_lock<std::mutex> lock(control.mutex);
     while (control.threads_finished < thread_count) {
+      const int64_t wake_ns =
+          options.timeline ? std::min(next_report_ns, next_sample_ns) : next_report_ns;
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::nanoseconds(wake_ns - core::MonotonicNowNs());
       bool finished = control.changed.wait_until(
-          lock, next_report, [&] { return control.threads_finished == thread_count; });
+          lock, deadline, [&] { return control.threads_finished == thread_count; });
       if (finished) break;
-      next_report += interval;
+      const int64_t now = core::MonotonicNowNs();
+      if (options.timeline && now >= next_sample_ns) {
+        timeline.SampleConnections(now, live_open());
+        next_sample_ns += Timeline::kSecondNs;
+      }
+      if (now < next_report_ns) continue;
+      next_report_ns += interval_ns;
       if (options.on_progress) {
         Progress progress;
-        const int64_t now = core::MonotonicNowNs();
         progress.elapsed_s = static_cast<double>(now - start_ns) / 1e9;
         progress.warming_up = now < measure_start_ns;
         for (auto& thread : threads) {
@@ -224,6 +239,8 @@ absl::StatusOr<Result> Run(const Options& options) {
   for (const auto& address : *targets) result.resolved_targets.push_back(address.ToString());
   result.open_loop = plan.open_loop;
   result.connections_open_at_start = open_at_start;
+  result.start_ns = start_ns;
+  result.timeline = std::move(timeline);
   int64_t last_response_ns = measure_start_ns;
   for (auto& thread : threads) {
     ThreadCounters& c = thread->counters();
@@ -240,8 +257,10 @@ absl::StatusOr<Result> Run(const Options& options) {
     result.errors.Add(c.errors);
     result.latency.Merge(c.latency);
     result.latency_uncorrected.Merge(c.latency_uncorrected);
+    result.timeline.Merge(c.timeline);
     last_response_ns = std::max(last_response_ns, c.last_measured_response_ns);
   }
+  result.timeline.FillConnections(open_at_start);
   result.duration_s = plan.requests_mode
                           ? static_cast<double>(last_response_ns - measure_start_ns) / 1e9
                           : static_cast<double>(options.duration_ns) / 1e9;

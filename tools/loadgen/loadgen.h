@@ -38,8 +38,10 @@
 #include "absl/status/statusor.h"
 #include "core/socket.h"
 #include "tools/loadgen/codec.h"
+#include "tools/loadgen/error_counts.h"
 #include "tools/loadgen/histogram.h"
 #include "tools/loadgen/rate_schedule.h"
+#include "tools/loadgen/timeline.h"
 
 namespace shoal::loadgen {
 
@@ -71,6 +73,7 @@ struct Options {
   bool nodelay = true;
   int64_t reconnect_every = 0;       // > 0: requests per connection, then close and reconnect
   double connect_rate = 0;           // > 0: connect attempts/s in total; 0 = unlimited
+  bool timeline = false;             // keep Result::timeline (second by second)
   // Called about every `progress_interval_ns` on Run's thread while the load runs.
   std::function<void(const Progress&)> on_progress;
   int64_t progress_interval_ns = 1'000'000'000;
@@ -78,18 +81,6 @@ struct Options {
   std::function<void(int connections_open)> on_hold;
 };
 
-struct ErrorCounts {
-  uint64_t connect = 0;   // connect() failed or timed out
-  uint64_t reset = 0;     // ECONNRESET, EPIPE or another socket error on an open connection
-  uint64_t timeout = 0;   // a response did not arrive within timeout_ns
-  uint64_t eof = 0;       // the server closed while requests were in flight, or unexpectedly
-  uint64_t mismatch = 0;  // a response differed from its request (--verify)
-  uint64_t status = 0;    // http: non-2xx; resp: an error reply
-  uint64_t protocol = 0;  // unparseable response, wrong length, unsolicited bytes
-
-  uint64_t total() const { return connect + reset + timeout + eof + mismatch + status + protocol; }
-  void Add(const ErrorCounts& other);
-};
 
 struct Result {
   Options options;                       // what ran (callbacks cleared)
@@ -107,6 +98,8 @@ struct Result {
   uint64_t connects = 0;                 // successful connects (reconnects included)
   uint64_t reconnects = 0;               // connections closed by reconnect_every, then reopened
   int connections_open_at_start = 0;     // established before the load started
+  int64_t start_ns = 0;                  // the load began (CLOCK_MONOTONIC; the timeline's origin)
+  Timeline timeline;                     // with options.timeline: the run second by second
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns
   Histogram latency_uncorrected;         // from the actual send time, ns

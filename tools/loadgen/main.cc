@@ -3,6 +3,7 @@
 //
 // Exit status: 0; 1 when verification failed (--verify and any error) or no request completed;
 // 2 for bad flags or when nothing could run (no connection, unresolvable target).
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +20,9 @@
 #include "absl/time/time.h"
 #include "tools/loadgen/flag_values.h"
 #include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/marks.h"
 #include "tools/loadgen/report.h"
+#include "tools/loadgen/timeline_report.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:7000", "HOST:PORT[,HOST:PORT...]; connections are "
           "spread round-robin over the targets");
@@ -51,6 +54,12 @@ ABSL_FLAG(bool, nodelay, true, "TCP_NODELAY on the client sockets");
 ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file ('-' = stdout)");
 ABSL_FLAG(std::string, hgrm, "", "write the (corrected) latency percentile distribution here");
 ABSL_FLAG(std::string, hgrm_uncorrected, "", "write the uncorrected distribution here");
+ABSL_FLAG(std::string, timeline, "", "write one JSON line per second of the load here (t, "
+          "requests, errors by kind, p50, p99, max in ns, connections), and a line per mark");
+ABSL_FLAG(std::string, interval_log, "", "write an HdrHistogram-style interval log here (CSV: "
+          "per second and cumulative percentiles, ms)");
+ABSL_FLAG(bool, mark_signal, false, "SIGUSR1 marks the time it arrives in the --timeline (to "
+          "locate an upgrade or a reload)");
 ABSL_FLAG(bool, quiet, false, "no text summary on stdout");
 
 namespace {
@@ -149,6 +158,14 @@ int main(int argc, char** argv) {
   options.nodelay = absl::GetFlag(FLAGS_nodelay);
   options.reconnect_every = absl::GetFlag(FLAGS_reconnect_every);
   options.connect_rate = absl::GetFlag(FLAGS_connect_rate);
+  options.timeline =
+      !absl::GetFlag(FLAGS_timeline).empty() || !absl::GetFlag(FLAGS_interval_log).empty();
+  if (absl::GetFlag(FLAGS_mark_signal)) {
+    if (auto status = shoal::loadgen::InstallMarkSignal(SIGUSR1); !status.ok()) {
+      std::cerr << "loadgen: --mark_signal: " << status.message() << "\n";
+      return kExitUsage;
+    }
+  }
   if (auto status = shoal::loadgen::ValidateOptions(options); !status.ok()) {
     std::cerr << "loadgen: " << status.message() << "\n";
     return kExitUsage;
@@ -192,6 +209,14 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_hgrm_uncorrected).empty()) {
     written &= WriteFile(absl::GetFlag(FLAGS_hgrm_uncorrected),
                          shoal::loadgen::FormatHgrm(result->latency_uncorrected));
+  }
+  if (!absl::GetFlag(FLAGS_timeline).empty()) {
+    written &= WriteFile(absl::GetFlag(FLAGS_timeline),
+                         shoal::loadgen::FormatTimeline(*result, shoal::loadgen::MarksSoFar()));
+  }
+  if (!absl::GetFlag(FLAGS_interval_log).empty()) {
+    written &= WriteFile(absl::GetFlag(FLAGS_interval_log),
+                         shoal::loadgen::FormatIntervalLog(*result));
   }
   if (!written) {
     std::cerr << "loadgen: could not write an output file\n";

@@ -2,6 +2,8 @@
 // files are written, and the exit status follows verification.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -58,6 +60,29 @@ TEST(LoadgenBinaryTest, RunsWritesJsonAndHgrmAndExitsByVerification) {
   EXPECT_EQ(RunLoadgen({"--size=99999999999999999999999"}, &out), 2);
   EXPECT_EQ(RunLoadgen({"--size=18014398509481984KiB"}, &out), 2);
   EXPECT_EQ(RunLoadgen({"--target=" + (*server)->address_text(), "--connections=0"}, &out), 2);
+}
+
+TEST(LoadgenBinaryTest, TimelineWithASignalMark) {
+  auto server = TestServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  Subprocess loadgen({"tools/loadgen/loadgen", "--target=" + (*server)->address_text(),
+                      "--connections=2", "--rate=200:400:1s", "--hold=1s", "--mark_signal",
+                      "--timeline=" + dir + "/t.jsonl", "--interval_log=" + dir + "/t.hlog"});
+  ASSERT_TRUE(loadgen.started());
+  ASSERT_TRUE(loadgen.WaitForStderrLine("holding 2 connections", seconds(30)).has_value())
+      << loadgen.err();
+  loadgen.Signal(SIGUSR1);
+  EXPECT_EQ(loadgen.Wait(seconds(30)), 0) << loadgen.out() << loadgen.err();
+  EXPECT_NE(loadgen.out().find("open loop at 200:400:1s req/s"), std::string::npos)
+      << loadgen.out();
+  // The ramp's integral: (200 + 400) / 2 over the second --duration defaults to.
+  EXPECT_NE(loadgen.out().find("scheduled 300, sent 300, completed 300"), std::string::npos)
+      << loadgen.out();
+  const std::string timeline = ReadFile(dir + "/t.jsonl");
+  EXPECT_NE(timeline.find("\"t\": 0, \"requests\": "), std::string::npos) << timeline;
+  EXPECT_NE(timeline.find("\"mark\": 1}"), std::string::npos) << timeline;
+  EXPECT_NE(ReadFile(dir + "/t.hlog").find("\"Timestamp\",\"Int_Count\""), std::string::npos);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -185,23 +187,32 @@ absl::StatusOr<Result> Run(const Options& options) {
     });
   }
 
+  std::optional<absl::StatusOr<double>> cpu_at_start;
   {
-    // Wakes for the progress callback and, with a timeline, just before each second ends to
-    // sample the open connections.
+    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+    // Wakes for the progress callback, with a timeline just before each second ends to sample
+    // the open connections, and with server_cpu when the measurement begins.
     constexpr int64_t kSampleLeadNs = 5'000'000;
     const int64_t interval_ns = std::max<int64_t>(options.progress_interval_ns, 1);
     int64_t next_report_ns = core::MonotonicNowNs() + interval_ns;
     int64_t next_sample_ns = start_ns + Timeline::kSecondNs - kSampleLeadNs;
+    int64_t cpu_sample_ns = options.server_cpu ? measure_start_ns : kNever;
     std::unique_lock<std::mutex> lock(control.mutex);
     while (control.threads_finished < thread_count) {
-      const int64_t wake_ns =
-          options.timeline ? std::min(next_report_ns, next_sample_ns) : next_report_ns;
+      const int64_t wake_ns = std::min(
+          {next_report_ns, options.timeline ? next_sample_ns : kNever, cpu_sample_ns});
       const auto deadline = std::chrono::steady_clock::now() +
                             std::chrono::nanoseconds(wake_ns - core::MonotonicNowNs());
       bool finished = control.changed.wait_until(
           lock, deadline, [&] { return control.threads_finished == thread_count; });
       if (finished) break;
       const int64_t now = core::MonotonicNowNs();
+      if (now >= cpu_sample_ns) {
+        cpu_sample_ns = kNever;
+        lock.unlock();
+        cpu_at_start = options.server_cpu();
+        lock.lock();
+      }
       if (options.timeline && now >= next_sample_ns) {
         timeline.SampleConnections(now, live_open());
         next_sample_ns += Timeline::kSecondNs;
@@ -225,6 +236,9 @@ absl::StatusOr<Result> Run(const Options& options) {
       }
     }
   }
+
+  std::optional<absl::StatusOr<double>> cpu_at_end;
+  if (cpu_at_start.has_value()) cpu_at_end = options.server_cpu();
 
   if (options.hold_ns > 0) {
     if (options.on_hold) options.on_hold(live_open());
@@ -261,6 +275,18 @@ absl::StatusOr<Result> Run(const Options& options) {
     last_response_ns = std::max(last_response_ns, c.last_measured_response_ns);
   }
   result.timeline.FillConnections(open_at_start);
+  result.options.server_cpu = nullptr;
+  if (options.server_cpu) {
+    if (!cpu_at_start.has_value()) {
+      result.server_cpu_error = "the run ended before the measurement window began";
+    } else if (!cpu_at_start->ok() || !cpu_at_end->ok()) {
+      result.server_cpu_error =
+          std::string((!cpu_at_start->ok() ? cpu_at_start->status() : cpu_at_end->status())
+                          .message());
+    } else {
+      result.server_cpu_seconds = **cpu_at_end - **cpu_at_start;
+    }
+  }
   result.duration_s = plan.requests_mode
                           ? static_cast<double>(last_response_ns - measure_start_ns) / 1e9
                           : static_cast<double>(options.duration_ns) / 1e9;

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ struct Options {
   int64_t reconnect_every = 0;       // > 0: requests per connection, then close and reconnect
   double connect_rate = 0;           // > 0: connect attempts/s in total; 0 = unlimited
   bool timeline = false;             // keep Result::timeline (second by second)
+  // When set: the server's cumulative CPU seconds, read when the measurement starts and when
+  // every measured response is in (on Run's thread): Result::server_cpu_seconds.
+  std::function<absl::StatusOr<double>()> server_cpu;
   // Called about every `progress_interval_ns` on Run's thread while the load runs.
   std::function<void(const Progress&)> on_progress;
   int64_t progress_interval_ns = 1'000'000'000;
@@ -103,11 +107,21 @@ struct Result {
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns
   Histogram latency_uncorrected;         // from the actual send time, ns
+  // The server's CPU time (user + system) over the measurement window, when it was measured
+  // (--server_pid, --server_metrics).
+  std::optional<double> server_cpu_seconds;
+  std::string server_cpu_error;          // why it is missing, when it was asked for
 
   // Every measured request is accounted for: scheduled = sent + unsent, and
   // sent = requests (answered well) + failed (answered badly) + lost (never answered).
   uint64_t scheduled() const { return requests_sent + unsent; }
   uint64_t completed() const { return requests + failed; }
+
+  // The server's CPU microseconds per request answered well in the window.
+  std::optional<double> server_cpu_us_per_request() const {
+    if (!server_cpu_seconds || requests == 0) return std::nullopt;
+    return *server_cpu_seconds * 1e6 / static_cast<double>(requests);
+  }
 
   double requests_per_second() const { return duration_s > 0 ? requests / duration_s : 0; }
   double bytes_received_per_second() const {

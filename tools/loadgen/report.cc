@@ -151,6 +151,12 @@ std::string FormatText(const Result& r) {
     absl::StrAppend(&out, absl::StrFormat(", at most %.0f connects/s", o.connect_rate));
   }
   absl::StrAppend(&out, "\n");
+  if (auto cpu = r.server_cpu_us_per_request()) {
+    absl::StrAppend(&out, absl::StrFormat("Server CPU: %.3fs over the window, %.2f us/request\n",
+                                          *r.server_cpu_seconds, *cpu));
+  } else if (!r.server_cpu_error.empty()) {
+    absl::StrAppend(&out, "Server CPU: unknown (", r.server_cpu_error, ")\n");
+  }
   if (o.verify) {
     absl::StrAppend(&out, absl::StrFormat("Verified: %d responses byte for byte%s\n", r.verified,
                                           r.verification_failed() ? ": VERIFICATION FAILED" : ""));
@@ -203,6 +209,10 @@ std::string FormatJson(const Result& r) {
   absl::StrAppend(&out, "  \"unsent\": ", r.unsent, ",\n");
   absl::StrAppend(&out, "  \"connects\": ", r.connects, ",\n");
   absl::StrAppend(&out, "  \"reconnects\": ", r.reconnects, ",\n");
+  if (auto cpu = r.server_cpu_us_per_request()) {
+    absl::StrAppend(&out, "  \"server_cpu_seconds\": ", JsonNumber(*r.server_cpu_seconds), ",\n");
+    absl::StrAppend(&out, "  \"server_cpu_us_per_request\": ", JsonNumber(*cpu), ",\n");
+  }
   absl::StrAppend(&out, "  \"connections_open_at_start\": ", r.connections_open_at_start, ",\n");
   const ErrorCounts& e = r.errors;
   absl::StrAppend(&out, "  \"errors\": {\"total\": ", e.total(), ", \"connect\": ", e.connect,

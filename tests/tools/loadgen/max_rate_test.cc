@@ -11,7 +11,7 @@ namespace shoal::loadgen {
 namespace {
 
 TEST(MaxRateTest, ConvergesOnTheRateOfAThrottledServer) {
-  constexpr double kServerRate = 2000;
+  constexpr double kServerRate = 500;
   auto server = testing::ThrottledEchoServer::Start(kServerRate);
   ASSERT_TRUE(server.ok()) << server.status();
   MaxRateOptions options;
@@ -19,9 +19,9 @@ TEST(MaxRateTest, ConvergesOnTheRateOfAThrottledServer) {
   options.run.connections = 1;
   options.run.pipeline = 4096;
   options.run.size = 16;
-  options.run.duration_ns = 500'000'000;
-  options.slo = *ParseAssertions("p99<40ms");
-  options.start_rate = 250;
+  options.run.duration_ns = 600'000'000;
+  options.slo = *ParseAssertions("p99<100ms");
+  options.start_rate = 125;
   options.precision = 0.05;
   auto found = FindMaxRate(options);
   ASSERT_TRUE(found.ok()) << found.status();
@@ -29,10 +29,11 @@ TEST(MaxRateTest, ConvergesOnTheRateOfAThrottledServer) {
   for (const auto& step : found->steps) {
     steps += std::to_string(step.rate) + (step.held ? " held\n" : " failed\n");
   }
-  // Above the server's rate the queue grows by (rate - 2000)/s: at +10 % it adds 100 requests
-  // (50 ms) over a step, breaking the SLO; below it, nothing queues.
-  EXPECT_GE(found->max_rate, 0.75 * kServerRate) << steps;
-  EXPECT_LE(found->max_rate, 1.1 * kServerRate) << steps;
+  // Above the server's rate the queue grows by (rate - 500)/s: at +20 % it adds 60 requests
+  // (120 ms) over a step, breaking the SLO; below it nothing queues, and 2 ms between answers
+  // leave room for a loaded machine's scheduling delays.
+  EXPECT_GE(found->max_rate, 0.5 * kServerRate) << steps;
+  EXPECT_LE(found->max_rate, 1.2 * kServerRate) << steps;
   ASSERT_TRUE(found->failed_rate.has_value()) << steps;
   EXPECT_LE((*found->failed_rate - found->max_rate) / found->max_rate, 0.05 + 1e-9) << steps;
   ASSERT_TRUE(found->best_step.has_value());

@@ -11,6 +11,7 @@
 
 #include "tests/support/client_socket.h"
 #include "tests/support/test_server.h"
+#include "tests/tools/loadgen/loopback_listener.h"
 #include "tools/loadgen/loadgen.h"
 
 namespace shoal::loadgen {
@@ -56,10 +57,10 @@ TEST(ServerCpuTest, RunReportsTheServersCpuPerRequest) {
 }
 
 TEST(ServerCpuTest, MetricsSamplerScrapesAnHttpEndpoint) {
-  auto listener = core::Listen(*core::SocketAddress::Parse("127.0.0.1:0"), {4, false});
+  auto listener = testing::ListenOnLoopback();
   ASSERT_TRUE(listener.ok());
-  const std::string address = core::LocalAddress(listener->get())->ToString();
-  std::thread serve([fd = listener->get()] {
+  const std::string address = "127.0.0.1:" + std::to_string(listener->port);
+  std::thread serve([fd = listener->fd.get()] {
     core::ScopedFd client(accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;
     std::string request;

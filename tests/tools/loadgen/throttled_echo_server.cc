@@ -9,6 +9,7 @@
 
 #include "tests/support/client_socket.h"
 #include "tests/support/echo_wire.h"
+#include "tests/tools/loadgen/loopback_listener.h"
 
 namespace shoal::testing {
 
@@ -32,12 +33,10 @@ bool Readable(int fd) {
 
 absl::StatusOr<std::unique_ptr<ThrottledEchoServer>> ThrottledEchoServer::Start(double rate) {
   std::unique_ptr<ThrottledEchoServer> server(new ThrottledEchoServer());
-  auto listener = core::Listen(*core::SocketAddress::Parse("127.0.0.1:0"), {16, false});
+  auto listener = ListenOnLoopback();
   if (!listener.ok()) return listener.status();
-  server->listener_ = std::move(*listener);
-  auto local = core::LocalAddress(server->listener_.get());
-  if (!local.ok()) return local.status();
-  server->port_ = local->port();
+  server->listener_ = std::move(listener->fd);
+  server->port_ = listener->port;
   server->ns_per_frame_ = static_cast<int64_t>(1e9 / rate);
   server->thread_ = std::thread([s = server.get()] { s->Serve(); });
   return server;

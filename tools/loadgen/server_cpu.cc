@@ -19,7 +19,7 @@ namespace shoal::loadgen {
 namespace {
 
 constexpr std::string_view kCpuMetric = "process_cpu_seconds_total";
-constexpr int kTimeoutSeconds = 2;
+constexpr int kTimeoutSeconds = 5;
 
 absl::StatusOr<double> ReadProcCpuSeconds(pid_t pid) {
   const std::string path = absl::StrCat("/proc/", pid, "/stat");
@@ -67,7 +67,10 @@ absl::StatusOr<std::string> HttpGet(const std::string& url) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::UnavailableError(absl::StrCat("read from ", authority, " failed"));
+    if (n < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("read from ", authority, ": ", std::strerror(errno)));
+    }
     break;
   }
   const size_t body = response.find("\r\n\r\n");

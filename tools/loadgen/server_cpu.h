@@ -4,7 +4,7 @@
 //   --server_pid=PID      utime + stime of /proc/PID/stat (every thread of the process; 10 ms
 //                         ticks, so a window of seconds is needed)
 //   --server_metrics=URL  process_cpu_seconds_total of a Prometheus endpoint over plain HTTP
-//                         (http://HOST:PORT/PATH, a numeric host), fetched with a 2 s timeout
+//                         (http://HOST:PORT/PATH, a numeric host), fetched with a 5 s timeout
 //
 // Threading: the sampler blocks the calling thread (a file read or one HTTP request).
 #ifndef SHOAL_TOOLS_LOADGEN_SERVER_CPU_H_

@@ -2,6 +2,7 @@
 // so its CPU is ours) and from process_cpu_seconds_total served over HTTP by a one-shot server.
 #include "tools/loadgen/server_cpu.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +62,8 @@ TEST(ServerCpuTest, MetricsSamplerScrapesAnHttpEndpoint) {
   ASSERT_TRUE(listener.ok());
   const std::string address = "127.0.0.1:" + std::to_string(listener->port);
   std::thread serve([fd = listener->fd.get()] {
+    pollfd readable{fd, POLLIN, 0};  // the listener is non-blocking
+    if (poll(&readable, 1, 10'000) != 1) return;
     core::ScopedFd client(accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;
     std::string request;

@@ -1,7 +1,11 @@
 // shoal: a multi-reactor TCP server. See README.md for the command line.
+#include <limits.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -10,12 +14,53 @@
 #include "server/application.h"
 #include "server/config.h"
 #include "server/logging.h"
+#include "server/upgrade/socket_activation.h"
+#include "server/upgrade/successor.h"
 #include "server/version.h"
 
 ABSL_FLAG(std::string, config, "", "YAML config file; without it shoal runs its built-in default");
 ABSL_FLAG(bool, check_config, false, "validate the config and exit: 0 if valid, 1 with the errors");
 ABSL_FLAG(bool, version, false, "print the version and exit");
 ABSL_FLAG(std::string, log_level, "", "override logging.level: trace, debug, info, warn, error");
+ABSL_FLAG(std::string, pid_file, "",
+          "write the serving process's pid to this file (rewritten by a successor after SIGUSR2)");
+ABSL_FLAG(absl::Duration, upgrade_ready_timeout, absl::Seconds(30),
+          "SIGUSR2: how long the successor may take to serve before it is killed and the upgrade "
+          "counted as failed");
+
+namespace {
+
+// The path this binary was started from, so that an upgrade starts whatever binary is there now.
+std::string StartedFrom(const char* argv0) {
+  std::string path = argv0;
+  if (!path.empty() && path[0] == '/') return path;
+  char buffer[PATH_MAX];
+  if (path.find('/') != std::string::npos && getcwd(buffer, sizeof(buffer)) != nullptr) {
+    return std::string(buffer) + "/" + path;
+  }
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : path;
+}
+
+// Sockets and lineage from a predecessor (SIGUSR2), or else from systemd socket activation.
+absl::Status TakeStartSockets(shoal::server::StartContext& start) {
+  using namespace shoal::server::upgrade;
+  auto handoff = TakeHandoff();
+  auto activated = TakeSystemdSockets();
+  if (!handoff.ok()) return handoff.status();
+  if (!activated.ok()) return activated.status();
+  if (handoff->ready_fd.valid()) {
+    start.inherited =
+        InheritedSockets(InheritedSockets::Source::kPredecessor, std::move(handoff->sockets));
+    start.ready_fd = std::move(handoff->ready_fd);
+    start.lineage = handoff->lineage;
+  } else if (!activated->empty()) {
+    start.inherited = InheritedSockets(InheritedSockets::Source::kSystemd, std::move(*activated));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace shoal::server;
@@ -24,8 +69,18 @@ int main(int argc, char** argv) {
   usage.contains_help_flags = [](absl::string_view) { return true; };
   usage.contains_helpshort_flags = [](absl::string_view) { return true; };
   absl::SetFlagsUsageConfig(usage);
-  absl::SetProgramUsageMessage("shoal [--config=FILE] [--check_config] [--log_level=LEVEL]");
+  absl::SetProgramUsageMessage(
+      "shoal [--config=FILE] [--check_config] [--log_level=LEVEL] [--pid_file=FILE]");
+  StartContext start;
+  start.binary = StartedFrom(argv[0]);
+  start.argv.assign(argv, argv + argc);
   absl::ParseCommandLine(argc, argv);
+  start.pid_file = absl::GetFlag(FLAGS_pid_file);
+  start.upgrade_ready_timeout = absl::GetFlag(FLAGS_upgrade_ready_timeout);
+  if (auto status = TakeStartSockets(start); !status.ok()) {
+    std::cerr << "shoal: " << status.message() << "\n";
+    return kExitConfigError;
+  }
 
   if (absl::GetFlag(FLAGS_version)) {
     std::cout << "shoal " << kVersion << "\n";
@@ -52,7 +107,7 @@ int main(int argc, char** argv) {
     std::cerr << "shoal: " << status.message() << "\n";
     return kExitConfigError;
   }
-  auto application = Application::Create(*config, path);
+  auto application = Application::Create(*config, path, std::move(start));
   if (!application.ok()) {
     std::cerr << "shoal: " << application.status().message() << "\n";
     return kExitRuntimeFailure;

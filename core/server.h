@@ -42,7 +42,7 @@ struct ServerListenerOptions {
   // Listening sockets to use instead of binding (see core/inherited_socket.h): worker w takes the
   // w-th (a shared listener only the first); workers beyond them bind as usual, joining the same
   // port. Create duplicates them; the caller keeps and closes its own descriptors.
-  std::vector<int> adopted_fds;
+  std::vector<int> adopted_fds = {};
 };
 
 struct ServerOptions {

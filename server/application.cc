@@ -95,7 +95,7 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
     auto address = core::SocketAddress::Parse(listener.address);
     if (!address.ok()) return address.status();
     options.listeners.push_back(core::ServerListenerOptions{
-        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join, {}});
+        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join});
   }
   return options;
 }

@@ -58,6 +58,7 @@ struct StartContext {
   std::vector<std::string> argv;
   std::string pid_file;  // empty: none
   absl::Duration upgrade_ready_timeout = absl::Seconds(30);
+  bool set_tcp_migrate_req = true;
   upgrade::InheritedSockets inherited;
   core::ScopedFd ready_fd;  // valid when a predecessor started this process
   upgrade::Lineage lineage;

@@ -41,14 +41,14 @@ void Application::AnnounceServing() {
   }
   if (!start_.ready_fd.valid()) return;
   if (surplus_inherited_ > 0) {
-    std::string why;
-    if (upgrade::EnableTcpMigrateReq(&why)) {
+    std::string why = "--upgrade_tcp_migrate_req=false";
+    if (start_.set_tcp_migrate_req && upgrade::EnableTcpMigrateReq(&why)) {
       spdlog::info("upgrade: {} fewer reuseport sockets than before; net.ipv4.tcp_migrate_req "
                    "is on, so their queued connections move to the remaining ones",
                    surplus_inherited_);
     } else {
-      spdlog::info("upgrade: {} fewer reuseport sockets than before; cannot set "
-                   "net.ipv4.tcp_migrate_req ({}), the predecessor accepts their queues before "
+      spdlog::info("upgrade: {} fewer reuseport sockets than before; without "
+                   "net.ipv4.tcp_migrate_req ({}) the predecessor accepts their queues before "
                    "closing them",
                    surplus_inherited_, why);
     }

@@ -28,6 +28,11 @@ ABSL_FLAG(absl::Duration, upgrade_ready_timeout, absl::Seconds(30),
           "SIGUSR2: how long the successor may take to serve before it is killed and the upgrade "
           "counted as failed");
 
+ABSL_FLAG(bool, upgrade_tcp_migrate_req, true,
+          "SIGUSR2 to fewer workers: set net.ipv4.tcp_migrate_req (network-namespace wide) where "
+          "permitted, so closed sockets' queued connections move to the remaining ones; without "
+          "it the predecessor accepts those queues before closing");
+
 namespace {
 
 // The path this binary was started from, so that an upgrade starts whatever binary is there now.
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   start.pid_file = absl::GetFlag(FLAGS_pid_file);
   start.upgrade_ready_timeout = absl::GetFlag(FLAGS_upgrade_ready_timeout);
+  start.set_tcp_migrate_req = absl::GetFlag(FLAGS_upgrade_tcp_migrate_req);
   if (auto status = TakeStartSockets(start); !status.ok()) {
     std::cerr << "shoal: " << status.message() << "\n";
     return kExitConfigError;

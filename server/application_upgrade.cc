@@ -10,6 +10,7 @@
 #include "server/application.h"
 #include "server/upgrade/adoption.h"
 #include "server/upgrade/pid_file.h"
+#include "server/upgrade/service_notify.h"
 #include "server/upgrade/successor.h"
 
 namespace shoal::server {
@@ -38,6 +39,10 @@ void Application::AnnounceServing() {
     if (auto status = upgrade::WritePidFile(start_.pid_file, getpid()); !status.ok()) {
       spdlog::error("pid file: {}", std::string(status.message()));
     }
+  }
+  if (auto status = upgrade::NotifyServiceManager("READY=1\nMAINPID=" + std::to_string(getpid()));
+      !status.ok()) {
+    spdlog::warn("cannot notify the service manager: {}", std::string(status.message()));
   }
   if (!start_.ready_fd.valid()) return;
   if (surplus_inherited_ > 0) {

@@ -47,11 +47,10 @@ absl::StatusOr<AdoptionPlan> PlanAdoption(InheritedSockets& inherited,
                            std::string(status.message()) + "); binding anew");
       continue;
     }
-    if (systemd && spec.reuse_port && !core::HasReusePort(fds[0])) {
+    if (spec.reuse_port && !core::HasReusePort(fds[0])) {
       spec.reuse_port = false;
       plan.notes.push_back("listener '" + spec.name +
-                           "': the activated socket has no SO_REUSEPORT (ReusePort=yes in the "
-                           ".socket unit); its workers share it");
+                           "': the inherited socket has no SO_REUSEPORT; its workers share it");
     }
     const size_t keep = spec.reuse_port
                             ? std::min(fds.size(), static_cast<size_t>(options.workers))

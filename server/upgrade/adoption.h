@@ -3,7 +3,7 @@
 // admin endpoint the one named "admin"; what the config does not ask for is left to close.
 //
 // Sockets from systemd must match the config (address, family) and every one must be claimed:
-// anything else is a config error with the reason. A systemd socket without SO_REUSEPORT makes
+// anything else is a config error with the reason. An inherited socket without SO_REUSEPORT makes
 // its listener shared by the workers (more reuseport sockets could not join it). Sockets from a
 // predecessor that no longer match (a listener's address changed) are not adopted: the new
 // address is bound and the predecessor drains the old one.

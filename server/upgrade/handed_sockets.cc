@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
@@ -27,6 +28,13 @@ std::optional<std::vector<int64_t>> ParseNumbers(std::string_view text) {
 }
 
 }  // namespace
+
+std::string TakeEnvironmentVariable(const char* name) {
+  const char* value = getenv(name);
+  std::string text = value != nullptr ? value : "";
+  unsetenv(name);
+  return text;
+}
 
 std::string EncodeSockets(const std::vector<NamedSocket>& sockets) {
   std::string text;

@@ -37,6 +37,9 @@ struct Lineage {
   int64_t upgrades_failed = 0;
 };
 
+// The value of environment variable `name` ("" when unset), removed from the environment.
+std::string TakeEnvironmentVariable(const char* name);
+
 std::string EncodeSockets(const std::vector<NamedSocket>& sockets);
 absl::StatusOr<std::vector<NamedSocket>> DecodeSockets(std::string_view text);
 std::string EncodeLineage(const Lineage& lineage);

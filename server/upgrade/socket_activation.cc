@@ -15,19 +15,13 @@ namespace {
 
 constexpr int kFirstFd = 3;
 
-std::string TakeEnv(const char* name) {
-  const char* value = getenv(name);
-  std::string text = value != nullptr ? value : "";
-  unsetenv(name);
-  return text;
-}
 
 }  // namespace
 
 absl::StatusOr<std::vector<NamedSocket>> TakeSystemdSockets() {
-  const std::string pid_text = TakeEnv("LISTEN_PID");
-  const std::string count_text = TakeEnv("LISTEN_FDS");
-  const std::string names_text = TakeEnv("LISTEN_FDNAMES");
+  const std::string pid_text = TakeEnvironmentVariable("LISTEN_PID");
+  const std::string count_text = TakeEnvironmentVariable("LISTEN_FDS");
+  const std::string names_text = TakeEnvironmentVariable("LISTEN_FDNAMES");
   std::vector<NamedSocket> sockets;
   if (count_text.empty()) return sockets;
   pid_t pid = 0;

@@ -37,12 +37,6 @@ absl::StatusOr<core::ScopedFd> InheritableCopy(int fd) {
   return copy;
 }
 
-std::string TakeEnv(const char* name) {
-  const char* value = getenv(name);
-  std::string text = value != nullptr ? value : "";
-  unsetenv(name);
-  return text;
-}
 
 }  // namespace
 
@@ -104,9 +98,9 @@ absl::StatusOr<LaunchedSuccessor> LaunchSuccessor(const std::string& binary,
 
 absl::StatusOr<Handoff> TakeHandoff() {
   Handoff handoff;
-  const std::string sockets_text = TakeEnv(kSocketsEnv);
-  const std::string ready_text = TakeEnv(kReadyFdEnv);
-  const std::string lineage_text = TakeEnv(kLineageEnv);
+  const std::string sockets_text = TakeEnvironmentVariable(kSocketsEnv);
+  const std::string ready_text = TakeEnvironmentVariable(kReadyFdEnv);
+  const std::string lineage_text = TakeEnvironmentVariable(kLineageEnv);
   if (ready_text.empty()) return handoff;
   int ready_fd = -1;
   if (!absl::SimpleAtoi(ready_text, &ready_fd) || ready_fd < 3) {

@@ -74,35 +74,33 @@ TEST_F(SocketActivationE2eTest, ConnectionsMadeBeforeTheServerStartsAreAnswered)
   EXPECT_EQ(shoal.Wait(seconds(20)), 0) << shoal.err();
 }
 
-TEST_F(SocketActivationE2eTest, SocketOnAnotherAddressThanTheConfigIsRefused) {
-  const int activated_port = PickFreePort();
-  const std::string config =
-      WriteTempFile("mismatch.yaml", Config(1, PickFreePort(), PickFreePort()));
-  Subprocess shoal(Activate({activated_port}, "echo", config));
-  ASSERT_TRUE(WaitFor([&] { return Connect(static_cast<uint16_t>(activated_port), seconds(1)).ok(); },
-                      seconds(10)));
+// shoal started by the activation of a connection to `activated_port` must exit non-zero with
+// `message` on stderr.
+void ExpectRefused(int activated_port, const std::string& names, const std::string& config,
+                   const std::string& message) {
+  Subprocess shoal(Activate({activated_port}, names, config));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Connect(static_cast<uint16_t>(activated_port), seconds(1)).ok(); },
+      seconds(10)));
   std::optional<int> status = shoal.Wait(seconds(20));
   ASSERT_TRUE(status.has_value()) << shoal.err();
   EXPECT_NE(*status, 0);
-  EXPECT_NE(shoal.err().find("socket activation: listener 'echo': descriptor 3 is bound to " +
-                             Address(activated_port)),
-            std::string::npos)
-      << shoal.err();
+  EXPECT_NE(shoal.err().find(message), std::string::npos) << shoal.err();
+}
+
+TEST_F(SocketActivationE2eTest, SocketOnAnotherAddressThanTheConfigIsRefused) {
+  const int activated_port = PickFreePort();
+  ExpectRefused(activated_port, "echo",
+                WriteTempFile("mismatch.yaml", Config(1, PickFreePort(), PickFreePort())),
+                "socket activation: listener 'echo': descriptor 3 is bound to " +
+                    Address(activated_port));
 }
 
 TEST_F(SocketActivationE2eTest, SocketNamedLikeNoListenerIsRefused) {
   const int activated_port = PickFreePort();
-  const std::string config =
-      WriteTempFile("unnamed.yaml", Config(1, activated_port, PickFreePort()));
-  Subprocess shoal(Activate({activated_port}, "web", config));
-  ASSERT_TRUE(WaitFor([&] { return Connect(static_cast<uint16_t>(activated_port), seconds(1)).ok(); },
-                      seconds(10)));
-  std::optional<int> status = shoal.Wait(seconds(20));
-  ASSERT_TRUE(status.has_value()) << shoal.err();
-  EXPECT_NE(*status, 0);
-  EXPECT_NE(shoal.err().find("sockets named web match no listener (the config has echo, admin)"),
-            std::string::npos)
-      << shoal.err();
+  ExpectRefused(activated_port, "web",
+                WriteTempFile("unnamed.yaml", Config(1, activated_port, PickFreePort())),
+                "sockets named web match no listener (the config has echo, admin)");
 }
 
 }  // namespace

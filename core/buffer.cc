@@ -17,7 +17,7 @@ void Buffer::Append(std::string_view bytes) {
   Commit(bytes.size());
 }
 
-void Buffer::EnsureWritable(size_t n) {
+void Buffer::EnsureWritable(size_t n, size_t max_capacity) {
   if (writable_bytes() >= n) return;
   size_t used = readable_bytes();
   if (begin_ > 0 && capacity_ - used >= n) {
@@ -26,7 +26,8 @@ void Buffer::EnsureWritable(size_t n) {
     end_ = used;
     return;
   }
-  size_t new_capacity = std::max<size_t>({used + n, capacity_ * 2, 1024});
+  size_t new_capacity =
+      std::max(used + n, std::min(max_capacity, std::max<size_t>(capacity_ * 2, 1024)));
   std::unique_ptr<char[]> bigger(new char[new_capacity]);
   if (used > 0) std::memcpy(bigger.get(), storage_.get() + begin_, used);
   storage_ = std::move(bigger);

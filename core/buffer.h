@@ -1,10 +1,12 @@
 // Buffer: a connection's unconsumed input bytes, contiguous. It starts with no storage (an idle
-// connection costs nothing here), grows geometrically when more bytes must be kept than fit, and
-// compacts before growing. Owned and used by one thread. Append is amortised O(n).
+// connection costs nothing here), grows geometrically when more bytes must be kept than fit (never
+// past a caller's cap), and compacts before growing. Owned and used by one thread. Append is
+// amortised O(n).
 #ifndef SHOAL_CORE_BUFFER_H_
 #define SHOAL_CORE_BUFFER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -26,8 +28,9 @@ class Buffer {
   void Append(std::string_view bytes);
 
   // Makes at least n bytes writable after the readable ones, then the caller writes into
-  // writable_data() and commits what it wrote.
-  void EnsureWritable(size_t n);
+  // writable_data() and commits what it wrote. Growth doubles, but not past
+  // max(max_capacity, readable_bytes() + n).
+  void EnsureWritable(size_t n, size_t max_capacity = SIZE_MAX);
   char* writable_data() { return storage_.get() + end_; }
   size_t writable_bytes() const { return capacity_ - end_; }
   void Commit(size_t n) { end_ += n; }

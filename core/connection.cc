@@ -81,6 +81,9 @@ void Connection::Close(CloseReason reason) {
     reason = closing_.pending_reason;
   }
   closing_.state = State::kClosed;
+  if (input_.capacity() > 0) {
+    owner_.OnInputCapacityChanged(-static_cast<int64_t>(input_.capacity()));
+  }
   owner_.loop().Remove(fd_.get());
   owner_.loop().timers().Cancel(this);
   owner_.loop().CancelReady(this);
@@ -164,13 +167,12 @@ void Connection::HandleReady() {
 
 void Connection::ReadUntilBlockedOrBudget() {
   const ConnectionSettings& settings = owner_.settings();
-  ChunkPool& pool = owner_.chunk_pool();
   size_t budget = settings.read_budget_bytes;
   uint64_t completed_before = timing_.completed;
   while (closing_.state == State::kOpen && input_state_.readable_pending && !reading_paused() &&
          budget > 0) {
     size_t room = static_cast<size_t>(std::min<uint64_t>(
-        budget, WorkerBudgetRoom(BudgetLimits(settings), pool.queued_bytes(), output_.size())));
+        budget, WorkerBudgetRoom(BudgetLimits(settings), owner_.held_bytes(), output_.size())));
     if (room == 0) {
       pause_.for_budget = true;
       owner_.OnBudgetBlocked(this);
@@ -206,6 +208,7 @@ void Connection::ReadUntilBlockedOrBudget() {
 
 ReadResult Connection::ReadOnce(size_t max_bytes) {
   ReadPlan plan = PlanRead(max_bytes);
+  if (closing_.state == State::kClosed) return {ReadResult::Status::kError, 0};
   size_t rest_received = 0;
   long n = Receive(plan, &rest_received);
   if (n <= 0) return ReadFailed(n);
@@ -235,9 +238,24 @@ Connection::ReadPlan Connection::PlanRead(size_t max_bytes) {
     plan.rest_bytes = std::min(max_bytes, scratch_bytes);
     plan.short_read_drains = true;
   } else {
-    input_.EnsureWritable(std::min(max_bytes, scratch_bytes));
+    const uint64_t max_input = owner_.settings().max_input_bytes;
+    size_t limit = max_bytes;
+    if (max_input > 0) {
+      size_t room = input_.readable_bytes() >= max_input
+                        ? 0
+                        : static_cast<size_t>(max_input - input_.readable_bytes());
+      if (room == 0) {
+        Close(CloseReason::kMemoryPressure);
+        return plan;
+      }
+      limit = std::min(limit, room);
+    }
+    size_t capacity_before = input_.capacity();
+    input_.EnsureWritable(std::min(limit, scratch_bytes),
+                          max_input > 0 ? static_cast<size_t>(max_input) : SIZE_MAX);
+    AccountInputCapacity(capacity_before);
     plan.rest = input_.writable_data();
-    plan.rest_bytes = std::min(max_bytes, input_.writable_bytes());
+    plan.rest_bytes = std::min(limit, input_.writable_bytes());
     plan.rest_in_input = true;
     plan.short_read_drains = true;
   }
@@ -301,13 +319,28 @@ ReadResult Connection::ReadFailed(long result) {
 void Connection::Deliver(std::string_view data, bool data_is_in_input_buffer) {
   size_t consumed = session_->OnData(data);
   if (closing_.state == State::kClosed) return;
+  size_t capacity_before = input_.capacity();
   if (data_is_in_input_buffer) {
     input_.Consume(consumed);
     input_.ShrinkIfEmpty(kKeptInputCapacity);
   } else if (consumed < data.size()) {
     input_.Append(data.substr(consumed));
   }
+  AccountInputCapacity(capacity_before);
   CheckWatermarks();
+}
+
+void Connection::AccountInputCapacity(size_t capacity_before) {
+  if (input_.capacity() == capacity_before) return;
+  owner_.OnInputCapacityChanged(static_cast<int64_t>(input_.capacity()) -
+                                static_cast<int64_t>(capacity_before));
+}
+
+int64_t Connection::last_progress_ns() const {
+  if (closing_.state == State::kClosed) return INT64_MAX;
+  if (!output_.empty()) return clock_.last_write_progress_ns;
+  if (input_.capacity() == 0) return INT64_MAX;
+  return clock_.request_in_progress ? clock_.request_started_ns : clock_.last_activity_ns;
 }
 
 void Connection::HandlePeerShutdown() {

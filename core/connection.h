@@ -47,6 +47,10 @@ namespace shoal::core {
 // Per-worker settings a connection reads at the moment it needs them; after a change on the worker
 // thread (SIGHUP) the owner calls ApplySettings on every connection. worker_budget,
 // low_watermark and read_budget_bytes feed the worker budget rule (core/worker_budget.h).
+// max_input_bytes bounds a connection's unconsumed input (0 = unbounded): a session that consumes
+// nothing of that much input is closed (memory_pressure). max_memory bounds the bytes the whole
+// process holds for peers (0 = 8 x worker_budget x workers) and shed_stall_ns says which holders
+// count as stalled; see core/overload.h.
 struct ConnectionSettings {
   int64_t idle_timeout_ns = 60'000'000'000;
   int64_t read_timeout_ns = 10'000'000'000;
@@ -57,6 +61,10 @@ struct ConnectionSettings {
   size_t read_budget_bytes = 256 << 10;
   // Well above what a peer that stops at our FIN can have in flight (socket buffers: a few MiB).
   uint64_t linger_discard_bytes = 64 << 20;
+  uint64_t max_input_bytes = 0;
+  uint64_t max_memory = 0;
+  // A holder whose last progress is older than this may be shed under memory pressure.
+  int64_t shed_stall_ns = 250'000'000;
 };
 
 inline WorkerBudgetLimits BudgetLimits(const ConnectionSettings& settings) {
@@ -82,6 +90,11 @@ class ConnectionOwner {
   virtual void OnConnectionClosed(Connection* connection, CloseReason reason) = 0;
   // The worker's queued output reached its budget while `connection` wanted to read more.
   virtual void OnBudgetBlocked(Connection* connection) = 0;
+  // The bytes the worker holds for its peers (output queued plus input buffers), which the
+  // budget rule is applied to.
+  virtual uint64_t held_bytes() { return chunk_pool().queued_bytes(); }
+  // A connection's input buffer grew or shrank by `delta` bytes of capacity.
+  virtual void OnInputCapacityChanged(int64_t delta) { (void)delta; }
 
  protected:
   ~ConnectionOwner() = default;
@@ -127,6 +140,12 @@ class Connection final : private SessionContext,
   bool closed() const { return closing_.state == State::kClosed; }
   bool draining() const { return closing_.draining; }
   size_t queued_output_bytes() const { return output_.size(); }
+  // Memory held for the peer: input buffer capacity plus queued output.
+  uint64_t held_bytes() const { return input_.capacity() + output_.size(); }
+  // When the connection last made progress with what it holds: its last write progress while
+  // output is queued, else the start of the request its input holds. INT64_MAX when it holds
+  // nothing (never a shedding candidate).
+  int64_t last_progress_ns() const;
   bool reading_paused() const { return pause_.any(); }
   int fd() const { return fd_.get(); }
 
@@ -209,6 +228,8 @@ class Connection final : private SessionContext,
   void AccountRead(const ReadPlan& plan, size_t received, size_t rest_received);
   ReadResult ReadFailed(long result);
   void Deliver(std::string_view data, bool data_is_in_input_buffer);
+  // Reports the input buffer's capacity change since `capacity_before` to the owner.
+  void AccountInputCapacity(size_t capacity_before);
   void HandlePeerShutdown();
   void DiscardInput();
   bool UnreadInputLikely();

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,9 +72,23 @@ absl::Status Listener::Start() {
 
 void Listener::HandleEvents(uint32_t) {
   SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
-  if (fd_.valid() && !scheduled() && !AcceptSome(options_.accept_budget)) {
+  if (fd_.valid() && !paused_ && !scheduled() && !AcceptSome(options_.accept_budget)) {
     loop_.QueueReady(this);
   }
+}
+
+void Listener::SetPaused(bool paused) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
+  if (paused_ == paused) return;
+  paused_ = paused;
+  // No edge announces what queued while paused.
+  if (!paused_ && fd_.valid()) loop_.QueueReady(this);
+}
+
+bool Listener::HasQueued() const {
+  if (!fd_.valid()) return false;
+  pollfd poll_fd{fd_.get(), POLLIN, 0};
+  return poll(&poll_fd, 1, 0) == 1 && (poll_fd.revents & POLLIN) != 0;
 }
 
 void Listener::HandleReady() { HandleEvents(EPOLLIN); }

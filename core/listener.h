@@ -89,6 +89,12 @@ class Listener final : private IoHandler, private ReadyHandler, private Timer {
   // holds, whose queue that process serves (the socket itself stays open).
   void Release();
   bool open() const { return fd_.valid(); }
+  // While paused (the overload policy), connections stay queued in the kernel; resuming accepts
+  // what queued meanwhile.
+  void SetPaused(bool paused);
+  bool paused() const { return paused_; }
+  // Whether connections wait in the kernel's accept queue (one poll(2)).
+  bool HasQueued() const;
 
  private:
   void HandleEvents(uint32_t events) override;
@@ -104,6 +110,7 @@ class Listener final : private IoHandler, private ReadyHandler, private Timer {
   AcceptHandler& handler_;
   ReserveFd& reserve_;
   Options options_;
+  bool paused_ = false;
 };
 
 }  // namespace shoal::core

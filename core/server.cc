@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     worker_options.max_connections = &server->max_connections_;
     worker_options.evict_oldest_at_limit = options.evict_oldest_at_limit;
     worker_options.per_source = options.per_source;
+    worker_options.held_bytes_total = &server->held_bytes_;
+    worker_options.worker_count = worker_count;
     Server* raw = server.get();
     auto worker = Worker::Create(worker_options, std::move(per_worker[static_cast<size_t>(w)]),
                                  [raw](int index) { raw->OnWorkerDrained(index); });

@@ -92,6 +92,8 @@ class Server {
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   // The cap in force: limits.max_connections, at most what the descriptor limit leaves room for.
   int64_t max_connections() const { return max_connections_.load(std::memory_order_relaxed); }
+  // Bytes held for peers by every worker, as last published by each (batched at loop-turn end).
+  int64_t held_bytes() const { return held_bytes_.load(std::memory_order_relaxed); }
 
  private:
   Server() = default;
@@ -103,6 +105,8 @@ class Server {
   std::atomic<int64_t> open_connections_{0};
   std::atomic<int64_t> max_connections_{0};
   int64_t descriptor_cap_ = 0;
+  // Written by workers in batches only (core/worker.h), on its own cache line.
+  alignas(64) std::atomic<int64_t> held_bytes_{0};
   std::atomic<int> workers_drained_{0};
   std::mutex drain_mutex_;
   std::function<void()> on_drained_ ABSL_GUARDED_BY(drain_mutex_);

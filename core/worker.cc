@@ -2,12 +2,27 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "core/thread_check.h"
 
 namespace shoal::core {
 
 namespace {
+
+// The process total is written when a worker's holding moved this much since it last wrote.
+constexpr int64_t kPublishHeldBatchBytes = 64 << 10;
+constexpr int64_t kOverloadRecheckNs = 20'000'000;
+
+// A shed connection ends with a reset: its peer is not reading, so a FIN would wait behind the
+// unsent bytes (and hold them in the kernel) for as long as the peer keeps its window shut.
+void ResetOnClose(int fd) {
+  linger abort{1, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+}
 
 std::vector<std::string> ListenerNames(const std::vector<WorkerListener>& listeners) {
   std::vector<std::string> names;
@@ -35,11 +50,13 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       listener_specs_(std::move(listeners)),
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
-      read_scratch_(new char[options.read_scratch_bytes]) {
+      read_scratch_(new char[options.read_scratch_bytes]),
+      effective_settings_(options.settings) {
   source_limiter_.set_limits(options.per_source);
   if (kStatsEnabled) loop_->set_turn_observer(this);
   loop_->set_turn_end_hook([this] {
     DestroyClosed();
+    ApplyOverloadPolicy();
     ResumeBudgetBlocked();
   });
 }
@@ -53,6 +70,8 @@ Worker::~Worker() {
   DestroyClosed();
   listeners_.clear();
   loop_->timers().Cancel(&drain_deadline_);
+  loop_->timers().Cancel(&overload_recheck_);
+  PublishHeld(0, true);
 }
 
 absl::Status Worker::Start() {
@@ -106,6 +125,7 @@ void Worker::ReleaseListeners(std::vector<bool> release) {
 void Worker::UpdateSettings(const ConnectionSettings& settings) {
   loop_->Post([this, settings] {
     options_.settings = settings;
+    ApplyTimeoutScale();
     connections_.ForEach([](Connection* connection) { connection->ApplySettings(); });
     ResumeBudgetBlocked();
   });
@@ -222,12 +242,134 @@ void Worker::OnBudgetBlocked(Connection* connection) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   stats_.backpressure_pauses.Add();
   budget_blocked_.Add(connection);
+  if (connection->queued_output_bytes() == 0) reader_starved_ = true;
+}
+
+void Worker::OnInputCapacityChanged(int64_t delta) {
+  input_bytes_ += static_cast<uint64_t>(delta);
+  stats_.input_buffer_bytes.Add(delta);
+}
+
+MemoryLimits Worker::memory_limits() const {
+  const ConnectionSettings& settings = options_.settings;
+  uint64_t process = settings.max_memory;
+  if (process == 0) {
+    uint64_t workers = static_cast<uint64_t>(std::max(1, options_.worker_count));
+    process = 8 * settings.worker_budget * workers;
+  }
+  return {settings.worker_budget, process};
+}
+
+MemoryHeld Worker::MeasureHeld() {
+  uint64_t held = held_bytes();
+  PublishHeld(held, false);
+  int64_t total = options_.held_bytes_total == nullptr
+                      ? published_held_
+                      : options_.held_bytes_total->load(std::memory_order_relaxed);
+  // This worker's own unpublished change counts at once.
+  total += static_cast<int64_t>(held) - published_held_;
+  return {held, static_cast<uint64_t>(std::max<int64_t>(total, 0))};
+}
+
+void Worker::PublishHeld(uint64_t held, bool final) {
+  int64_t delta = static_cast<int64_t>(held) - published_held_;
+  if (delta == 0 || options_.held_bytes_total == nullptr) return;
+  if (!final && std::llabs(delta) < kPublishHeldBatchBytes && held != 0) return;
+  options_.held_bytes_total->fetch_add(delta, std::memory_order_relaxed);
+  published_held_ = static_cast<int64_t>(held);
+}
+
+void Worker::ApplyOverloadPolicy() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
+  MemoryLimits limits = memory_limits();
+  MemoryHeld held = MeasureHeld();
+  uint32_t pressure = MemoryPressure(limits, held);
+  if (pressure <= kReduceTimeoutsPressure && accepting_ && timeout_scale_ == kFullTimeoutScale) {
+    reader_starved_ = false;
+    return;
+  }
+  bool waiting =
+      reader_starved_ || ProcessOverLimit(limits, held) || (!accepting_ && AcceptQueued());
+  OverloadDecision decision = DecideOverload(pressure, accepting_, waiting);
+  reader_starved_ = false;
+  if (decision.shed) {
+    // A starved reader stays blocked until the shedding succeeds: retry for it.
+    reader_starved_ = !ShedStalled(BytesToShed(limits, held)) && waiting;
+    held = MeasureHeld();
+    pressure = MemoryPressure(limits, held);
+    decision = DecideOverload(pressure, accepting_, false);
+  }
+  SetAccepting(decision.accept);
+  SetTimeoutScale(decision.timeout_scale);
+  if ((!accepting_ || pressure >= kSaturatedPressure) && !overload_recheck_.scheduled()) {
+    loop_->timers().Schedule(&overload_recheck_, loop_->now_ns() + kOverloadRecheckNs);
+  }
+}
+
+bool Worker::ShedStalled(uint64_t bytes) {
+  int64_t now = loop_->now_ns();
+  if (bytes == 0) return true;
+  if (now < next_shed_scan_ns_) return false;
+  int64_t stalled_before = now - options_.settings.shed_stall_ns;
+  shed_candidates_.clear();
+  connections_.ForEach([&](Connection* connection) {
+    if (connection->held_bytes() > 0 && connection->last_progress_ns() < stalled_before) {
+      shed_candidates_.push_back(connection);
+    }
+  });
+  std::sort(shed_candidates_.begin(), shed_candidates_.end(),
+            [](const Connection* a, const Connection* b) {
+              return a->held_bytes() > b->held_bytes();
+            });
+  uint64_t freed = 0;
+  for (Connection* connection : shed_candidates_) {
+    if (freed >= bytes) break;
+    freed += connection->held_bytes();
+    stats_.CountOverloadAction(OverloadAction::kShedConnection);
+    ResetOnClose(connection->fd());
+    connection->Close(CloseReason::kMemoryPressure);
+  }
+  shed_candidates_.clear();
+  if (freed >= bytes) return true;
+  next_shed_scan_ns_ = now + kOverloadRecheckNs;
+  return false;
+}
+
+bool Worker::AcceptQueued() const {
+  for (const auto& listener : listeners_) {
+    if (listener->HasQueued()) return true;
+  }
+  return false;
+}
+
+void Worker::SetAccepting(bool accepting) {
+  if (accepting == accepting_) return;
+  accepting_ = accepting;
+  if (!accepting) stats_.CountOverloadAction(OverloadAction::kStopAccept);
+  for (auto& listener : listeners_) listener->SetPaused(!accepting);
+}
+
+void Worker::SetTimeoutScale(uint32_t scale) {
+  if (scale == timeout_scale_) return;
+  bool shorter = scale < timeout_scale_;
+  timeout_scale_ = scale;
+  ApplyTimeoutScale();
+  if (!shorter) return;
+  stats_.CountOverloadAction(OverloadAction::kReduceTimeouts);
+  connections_.ForEach([](Connection* connection) { connection->ApplySettings(); });
+}
+
+void Worker::ApplyTimeoutScale() {
+  const ConnectionSettings& configured = options_.settings;
+  effective_settings_ = configured;
+  effective_settings_.idle_timeout_ns = ScaleTimeout(configured.idle_timeout_ns, timeout_scale_);
+  effective_settings_.read_timeout_ns = ScaleTimeout(configured.read_timeout_ns, timeout_scale_);
 }
 
 void Worker::ResumeBudgetBlocked() {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   if (budget_blocked_.empty()) return;
-  budget_blocked_.ResumeUnblocked(BudgetLimits(options_.settings), chunk_pool_.queued_bytes(),
+  budget_blocked_.ResumeUnblocked(BudgetLimits(options_.settings), held_bytes(),
                                   [this](Connection* connection) {
                                     stats_.backpressure_resumes.Add();
                                     connection->ResumeAfterBudget();

@@ -2,6 +2,14 @@
 // listener: its own SO_REUSEPORT socket, or a shared one), its connections, its ChunkPool, its
 // read scratch space, its per-listener Protocol instances and its WorkerStats.
 //
+// Memory: the worker counts every byte it holds for peers (output queued, input buffer capacity)
+// and publishes its total to the process-wide sum in batches at loop-turn end. At each turn end
+// it applies the overload policy (core/overload.h) to the pressure measured: it sheds the largest
+// stalled holders at saturation while service waits (close reason memory_pressure, ended with a
+// reset), pauses its listeners while saturated, and scales idle/read timeouts down under
+// pressure, re-arming existing deadlines.
+// Each action is counted in WorkerStats::overload_actions.
+//
 // Threading: Start, BeginDrain, UpdateSettings and Stop may be called from any thread; they post
 // to the worker's loop. stats() may be read from any thread (see core/stats.h). Everything else
 // runs on the worker thread.
@@ -22,6 +30,7 @@
 #include "core/event_loop.h"
 #include "core/intrusive_list.h"
 #include "core/listener.h"
+#include "core/overload.h"
 #include "core/output_queue.h"
 #include "core/protocol.h"
 #include "core/source_limiter.h"
@@ -63,6 +72,10 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
     // new one (for the admin endpoint, where a new probe matters more than an idle keep-alive).
     bool evict_oldest_at_limit = false;
     SourceLimits per_source;
+    // Process-wide bytes held for peers, shared by all workers (written in batches), and the
+    // number of workers sharing it (for the default max_memory).
+    std::atomic<int64_t>* held_bytes_total = nullptr;
+    int worker_count = 1;
     size_t read_scratch_bytes = 64 * 1024;
   };
 
@@ -90,6 +103,13 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   EventLoop& event_loop() { return *loop_; }
 
  private:
+  // Wakes the loop to re-apply the policy while saturated (stalled holders become sheddable with
+  // time alone, with no event to announce it).
+  class OverloadRecheck final : public Timer {
+   private:
+    void OnExpire() override {}
+  };
+
   class DrainDeadline final : public Timer {
    public:
     explicit DrainDeadline(Worker& worker) : worker_(worker) {}
@@ -108,10 +128,12 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   ChunkPool& chunk_pool() override { return chunk_pool_; }
   char* read_scratch() override { return read_scratch_.get(); }
   size_t read_scratch_bytes() const override { return options_.read_scratch_bytes; }
-  const ConnectionSettings& settings() const override { return options_.settings; }
+  const ConnectionSettings& settings() const override { return effective_settings_; }
   WorkerStats& worker_stats() override { return stats_; }
   void OnConnectionClosed(Connection* connection, CloseReason reason) override;
   void OnBudgetBlocked(Connection* connection) override;
+  uint64_t held_bytes() override { return chunk_pool_.queued_bytes() + input_bytes_; }
+  void OnInputCapacityChanged(int64_t delta) override;
   // AcceptHandler
   void OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) override;
   // TurnObserver
@@ -126,6 +148,17 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   // Admission at accept: the process-wide limit (evicting if so configured), then the source's.
   std::optional<CloseReason> Admit(const SocketAddress& peer, SourceLimiter::Entry** source);
   bool EvictOldestIdle();
+  MemoryLimits memory_limits() const;
+  MemoryHeld MeasureHeld();
+  void PublishHeld(uint64_t held, bool final);
+  void ApplyOverloadPolicy();
+  // Closes the largest holders stalled for settings.shed_stall_ns until `bytes` are freed;
+  // whether it freed that much.
+  bool ShedStalled(uint64_t bytes);
+  void SetAccepting(bool accepting);
+  bool AcceptQueued() const;
+  void SetTimeoutScale(uint32_t scale);
+  void ApplyTimeoutScale();
 
   Options options_;
   std::unique_ptr<EventLoop> loop_;
@@ -140,6 +173,17 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   IntrusiveList<Connection, ConnectionListTag> connections_;
   std::vector<Connection*> closed_;
   BudgetBlockedList<Connection> budget_blocked_;
+  // The settings connections see: options_.settings with timeouts scaled by the policy.
+  ConnectionSettings effective_settings_;
+  uint64_t input_bytes_ = 0;
+  int64_t published_held_ = 0;
+  bool accepting_ = true;
+  // A connection with nothing queued (its peer reads) was blocked by the budget rule.
+  bool reader_starved_ = false;
+  uint32_t timeout_scale_ = kFullTimeoutScale;
+  int64_t next_shed_scan_ns_ = 0;
+  std::vector<Connection*> shed_candidates_;
+  OverloadRecheck overload_recheck_;
   DrainDeadline drain_deadline_{*this};
   bool draining_ = false;
   bool drained_reported_ = false;

@@ -1,8 +1,8 @@
-// The worker budget rule: a worker's queued output (all its connections) is capped at
-// worker_budget. From the pressure threshold (7/8 of the budget) on, connections holding more than
-// low_watermark stop reading, so the room left goes to connections whose peers do read; at the
-// budget every connection holding output stops, while one with nothing queued (its peer reads) may
-// still read one read budget. A blocked connection resumes as soon as the same rule no longer
+// The worker budget rule: the bytes a worker holds for its peers (queued output and input buffers
+// of all its connections; "queued" below) are capped at worker_budget. From the pressure threshold
+// (7/8 of the budget) on, connections holding more than low_watermark stop reading, so the room
+// left goes to connections whose peers do read; at the budget every connection holding output
+// stops, while one with nothing queued (its peer reads) may still read one read budget. A blocked connection resumes as soon as the same rule no longer
 // blocks it.
 //
 // WorkerBudgetRoom is a pure function (O(1)). BudgetBlockedList holds the connections the rule

@@ -76,6 +76,9 @@ core::ConnectionSettings ConnectionSettingsFrom(const Config& config) {
   settings.high_watermark = config.backpressure.high_watermark;
   settings.low_watermark = config.backpressure.low_watermark;
   settings.worker_budget = config.backpressure.worker_budget;
+  settings.max_memory = config.limits.max_memory;
+  settings.max_input_bytes =
+      config.limits.max_frame_bytes + config.limits.max_header_bytes + settings.read_budget_bytes;
   return settings;
 }
 

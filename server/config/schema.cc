@@ -59,7 +59,9 @@ const Key<Config> kConfigKeys[] = {
     {"limits.max_memory",
      SizeKey<C>{&Member<C, &C::limits, &LimitsConfig::max_memory>, 0,
                 {0, kMax<uint64_t>, " (0 = 8 x worker_budget x workers)"}},
-     kLive, "bytes held for peers; 0 = 8 x worker_budget x workers; not yet enforced"},
+     kLive,
+     "bytes held for peers (input buffers and queued output) by the whole process; at the limit "
+     "the largest stalled holders are shed (memory_pressure); 0 = 8 x worker_budget x workers"},
     {"timeouts.idle",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::idle>, absl::Seconds(60),
                     kPositiveDuration},

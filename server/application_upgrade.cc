@@ -123,19 +123,25 @@ void Application::OnUpgradeOutcome(upgrade::UpgradeOutcome outcome) {
   for (size_t index : outcome.adopted) {
     if (index < held.size()) held[index] = true;
   }
-  // With tcp_migrate_req the kernel moves a closed socket's queue to the rest of its group, so
-  // nothing needs accepting here; otherwise the drain accepts what sockets nobody else holds
-  // have queued before closing them.
+  // With tcp_migrate_req the kernel moves a closed socket's queue to the rest of its group (when
+  // the successor holds some of it), so nothing needs accepting here; otherwise the drain accepts
+  // what sockets nobody else holds have queued before closing them.
   const bool migrate = upgrade::TcpMigrateReqEnabled();
+  std::vector<bool> group_held(config_.listeners.size(), false);
+  for (size_t i = 0; i < handed_.size(); ++i) {
+    if (held[i] && !handed_[i].admin) group_held[handed_[i].listener] = true;
+  }
   std::vector<std::vector<bool>> release(config_.listeners.size());
   for (size_t i = 0; i < handed_.size(); ++i) {
     if (handed_[i].admin) {
       if (held[i]) admin_->ReleaseListener();
       continue;
     }
-    std::vector<bool>& by_worker = release[handed_[i].listener];
+    const size_t listener = handed_[i].listener;
+    std::vector<bool>& by_worker = release[listener];
     by_worker.resize(static_cast<size_t>(handed_[i].worker) + 1, false);
-    by_worker[static_cast<size_t>(handed_[i].worker)] = held[i] || migrate;
+    by_worker[static_cast<size_t>(handed_[i].worker)] =
+        held[i] || (migrate && group_held[listener]);
   }
   server_->ReleaseListeners([&release](size_t listener, int worker) {
     return listener < release.size() && static_cast<size_t>(worker) < release[listener].size() &&

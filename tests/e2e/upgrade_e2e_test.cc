@@ -150,6 +150,42 @@ TEST(UpgradeE2eTest, QueuedConnectionsAreAnsweredFewerWorkers) {
   QueuedConnectionsAreAnswered(3, 1);
 }
 
+bool ProcessGone(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || stat.substr(paren + 2, 1) == "Z";
+}
+
+// The successor is stopped right after it serves, so connections queue on the sockets while the
+// old process lets go of them and exits: had it closed a socket the successor does not hold, they
+// would be reset.
+TEST(UpgradeE2eTest, ConnectionsQueuedWhileTheOldProcessExitsAreAnswered) {
+  UpgradableShoal shoal("handover", EchoServerConfig(2));
+  ASSERT_TRUE(shoal.started()) << shoal.Log();
+  std::optional<pid_t> old_pid = shoal.serving_pid();
+  std::optional<pid_t> new_pid = shoal.Upgrade(seconds(20));
+  ASSERT_TRUE(old_pid && new_pid) << shoal.Log();
+  ASSERT_EQ(kill(*new_pid, SIGSTOP), 0);
+
+  auto clients = ConnectMany(static_cast<uint16_t>(shoal.ports().listener), 60, seconds(5));
+  ASSERT_TRUE(clients.ok()) << clients.status();
+  std::vector<std::string> frames;
+  for (size_t i = 0; i < clients->size(); ++i) {
+    frames.push_back(EncodeFrame("handover-" + std::to_string(i)));
+    ASSERT_TRUE(SendAll((*clients)[i].get(), frames.back(), seconds(5)).ok());
+  }
+  EXPECT_TRUE(WaitFor([&] { return ProcessGone(*old_pid); }, seconds(20)));
+  ASSERT_EQ(kill(*new_pid, SIGCONT), 0);
+  for (size_t i = 0; i < clients->size(); ++i) {
+    auto answer = ReadExactly((*clients)[i].get(), frames[i].size(), seconds(10));
+    ASSERT_TRUE(answer.ok()) << "connection " << i << ": " << answer.status() << "\n"
+                             << shoal.Log();
+    EXPECT_EQ(*answer, frames[i]);
+  }
+  clients->clear();
+  EXPECT_TRUE(shoal.Stop(seconds(20)));
+}
+
 TEST(UpgradeE2eTest, SecondSignalDuringAnUpgradeIsRefused) {
   UpgradableShoal shoal("second", EchoServerConfig(1), {"--upgrade_ready_timeout=2s"});
   ASSERT_TRUE(shoal.started()) << shoal.Log();

@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/time/time.h"
 #include "server/application.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -24,7 +25,7 @@ ABSL_FLAG(bool, version, false, "print the version and exit");
 ABSL_FLAG(std::string, log_level, "", "override logging.level: trace, debug, info, warn, error");
 ABSL_FLAG(std::string, pid_file, "",
           "write the serving process's pid to this file (rewritten by a successor after SIGUSR2)");
-ABSL_FLAG(absl::Duration, upgrade_ready_timeout, absl::Seconds(30),
+ABSL_FLAG(std::string, upgrade_ready_timeout, "30s",
           "SIGUSR2: how long the successor may take to serve before it is killed and the upgrade "
           "counted as failed");
 
@@ -81,7 +82,13 @@ int main(int argc, char** argv) {
   start.argv.assign(argv, argv + argc);
   absl::ParseCommandLine(argc, argv);
   start.pid_file = absl::GetFlag(FLAGS_pid_file);
-  start.upgrade_ready_timeout = absl::GetFlag(FLAGS_upgrade_ready_timeout);
+  const std::string ready_timeout = absl::GetFlag(FLAGS_upgrade_ready_timeout);
+  if (!absl::ParseDuration(ready_timeout, &start.upgrade_ready_timeout) ||
+      start.upgrade_ready_timeout <= absl::ZeroDuration()) {
+    std::cerr << "shoal: --upgrade_ready_timeout=" << ready_timeout
+              << ": not a positive duration (e.g. 30s)\n";
+    return kExitConfigError;
+  }
   start.set_tcp_migrate_req = absl::GetFlag(FLAGS_upgrade_tcp_migrate_req);
   if (auto status = TakeStartSockets(start); !status.ok()) {
     std::cerr << "shoal: " << status.message() << "\n";

@@ -126,6 +126,7 @@ Application::Application(const Config& config, std::string config_path, StartCon
 
 Application::~Application() {
   upgrade_.reset();
+  if (main_loop_) main_loop_->timers().Cancel(&hand_over_grace_);
   if (admin_) admin_->Stop();
   if (server_) server_->Stop();
   if (signals_ && main_loop_) main_loop_->Remove(signals_->fd());

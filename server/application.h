@@ -21,6 +21,8 @@
 #ifndef SHOAL_SERVER_APPLICATION_H_
 #define SHOAL_SERVER_APPLICATION_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +87,19 @@ class Application {
     int worker = 0;
   };
 
+  // After a hand-over, connections accepted just before the sockets were released get this long
+  // for their first request to arrive before the drain closes idle connections.
+  static constexpr int64_t kHandOverGraceNs = 200'000'000;
+  class HandOverGrace final : public core::Timer {
+   public:
+    explicit HandOverGrace(Application& application) : application_(application) {}
+    ~HandOverGrace() override = default;
+
+   private:
+    void OnExpire() override;
+    Application& application_;
+  };
+
   Application(const Config& config, std::string config_path, StartContext start);
   absl::Status Init();
   absl::Status InitAdmin(int adopted_admin_fd);
@@ -114,6 +129,8 @@ class Application {
   bool draining_ = false;
   std::unique_ptr<upgrade::UpgradeAttempt> upgrade_;
   std::vector<HandedSocket> handed_;
+  HandOverGrace hand_over_grace_{*this};
+  pid_t successor_pid_ = -1;
   prometheus::Counter* upgrades_succeeded_ = nullptr;
   prometheus::Counter* upgrades_failed_ = nullptr;
 };

@@ -72,8 +72,8 @@ void Application::StartUpgrade() {
                  upgrade_->successor_pid());
     return;
   }
-  if (draining_) {
-    spdlog::warn("SIGUSR2: draining; no upgrade");
+  if (draining_ || successor_pid_ > 0) {
+    spdlog::warn("SIGUSR2: this process is draining or has handed over; no upgrade");
     return;
   }
   upgrade::UpgradeAttempt::Launch launch;
@@ -147,7 +147,16 @@ void Application::OnUpgradeOutcome(upgrade::UpgradeOutcome outcome) {
     return listener < release.size() && static_cast<size_t>(worker) < release[listener].size() &&
            release[listener][static_cast<size_t>(worker)];
   });
-  BeginDrain("upgrade: successor pid " + std::to_string(successor) + " is ready");
+  spdlog::info("upgrade: successor pid {} is ready; accepting no more", successor);
+  successor_pid_ = successor;
+  main_loop_->timers().Schedule(&hand_over_grace_,
+                                core::DeadlineAfter(main_loop_->now_ns(), kHandOverGraceNs));
+}
+
+void Application::HandOverGrace::OnExpire() {
+  if (application_.draining_) return;
+  application_.BeginDrain("upgrade: successor pid " +
+                          std::to_string(application_.successor_pid_) + " serves");
 }
 
 }  // namespace shoal::server

@@ -165,6 +165,8 @@ TEST(UpgradeE2eTest, ConnectionsQueuedWhileTheOldProcessExitsAreAnswered) {
   std::optional<pid_t> old_pid = shoal.serving_pid();
   std::optional<pid_t> new_pid = shoal.Upgrade(seconds(20));
   ASSERT_TRUE(old_pid && new_pid) << shoal.Log();
+  ASSERT_TRUE(WaitFor([&] { return shoal.Log().find("accepting no more") != std::string::npos; },
+                      seconds(10)));
   ASSERT_EQ(kill(*new_pid, SIGSTOP), 0);
 
   auto clients = ConnectMany(static_cast<uint16_t>(shoal.ports().listener), 60, seconds(5));

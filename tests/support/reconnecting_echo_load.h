@@ -27,7 +27,7 @@ struct ReconnectingLoadOptions {
   int requests_per_connection = 20;
   std::chrono::microseconds interval{5000};
   size_t payload_bytes = 64;
-  std::chrono::milliseconds timeout{3000};
+  std::chrono::milliseconds timeout{5000};
 };
 
 struct ReconnectingLoadCounts {

@@ -150,12 +150,6 @@ TEST(UpgradeE2eTest, QueuedConnectionsAreAnsweredFewerWorkers) {
   QueuedConnectionsAreAnswered(3, 1);
 }
 
-bool ProcessGone(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren == std::string::npos || stat.substr(paren + 2, 1) == "Z";
-}
-
 // The successor is stopped right after it serves, so connections queue on the sockets while the
 // old process lets go of them and exits: had it closed a socket the successor does not hold, they
 // would be reset.
@@ -163,7 +157,7 @@ TEST(UpgradeE2eTest, ConnectionsQueuedWhileTheOldProcessExitsAreAnswered) {
   UpgradableShoal shoal("handover", EchoServerConfig(2));
   ASSERT_TRUE(shoal.started()) << shoal.Log();
   std::optional<pid_t> old_pid = shoal.serving_pid();
-  std::optional<pid_t> new_pid = shoal.Upgrade(seconds(20));
+  std::optional<pid_t> new_pid = shoal.Upgrade(seconds(20), /*wait_for_old_exit=*/false);
   ASSERT_TRUE(old_pid && new_pid) << shoal.Log();
   ASSERT_TRUE(WaitFor([&] { return shoal.Log().find("accepting no more") != std::string::npos; },
                       seconds(10)));
@@ -176,7 +170,7 @@ TEST(UpgradeE2eTest, ConnectionsQueuedWhileTheOldProcessExitsAreAnswered) {
     frames.push_back(EncodeFrame("handover-" + std::to_string(i)));
     ASSERT_TRUE(SendAll((*clients)[i].get(), frames.back(), seconds(5)).ok());
   }
-  EXPECT_TRUE(WaitFor([&] { return ProcessGone(*old_pid); }, seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return UpgradableShoal::ProcessGone(*old_pid); }, seconds(20)));
   ASSERT_EQ(kill(*new_pid, SIGCONT), 0);
   for (size_t i = 0; i < clients->size(); ++i) {
     auto answer = ReadExactly((*clients)[i].get(), frames[i].size(), seconds(10));

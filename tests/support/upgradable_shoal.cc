@@ -51,7 +51,13 @@ std::optional<pid_t> UpgradableShoal::serving_pid() const {
   return pid;
 }
 
-std::optional<pid_t> UpgradableShoal::Upgrade(Deadline deadline) {
+bool UpgradableShoal::ProcessGone(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || stat.substr(paren + 2, 1) == "Z";
+}
+
+std::optional<pid_t> UpgradableShoal::Upgrade(Deadline deadline, bool wait_for_old_exit) {
   std::optional<pid_t> old_pid = serving_pid();
   if (!old_pid) return std::nullopt;
   kill(*old_pid, SIGUSR2);
@@ -64,6 +70,9 @@ std::optional<pid_t> UpgradableShoal::Upgrade(Deadline deadline) {
       deadline);
   if (!changed) return std::nullopt;
   successors_.push_back(*new_pid);
+  if (wait_for_old_exit && !WaitFor([&] { return ProcessGone(*old_pid); }, deadline)) {
+    return std::nullopt;
+  }
   if (!WaitFor([&] { return Metric("shoal_generation").has_value(); }, deadline)) {
     return std::nullopt;
   }

@@ -35,9 +35,10 @@ class UpgradableShoal {
   // The pid the pid file names (nullopt when absent or unreadable).
   std::optional<pid_t> serving_pid() const;
 
-  // SIGUSR2 to the serving process; waits for the pid file to name another process and for that
-  // process's /metrics to answer. Returns the new pid, or nullopt by the deadline.
-  std::optional<pid_t> Upgrade(Deadline deadline);
+  // SIGUSR2 to the serving process; waits for the pid file to name another process, for that
+  // process's /metrics to answer and (unless told not to) for the old process to exit, so that
+  // the admin port then reaches the new one only. Returns the new pid, or nullopt by the deadline.
+  std::optional<pid_t> Upgrade(Deadline deadline, bool wait_for_old_exit = true);
   // SIGUSR2 to the serving process, expecting the upgrade to fail: waits until
   // shoal_upgrades_total{result="failed"} has grown and checks the pid file still names it.
   bool UpgradeFails(Deadline deadline);
@@ -54,6 +55,8 @@ class UpgradableShoal {
   // SIGTERM to the serving process; waits until every process of the lineage has exited. Returns
   // false if one is still running at the deadline (it is then killed).
   bool Stop(Deadline deadline);
+  // Whether `pid` has exited (gone, or a zombie not yet reaped).
+  static bool ProcessGone(pid_t pid);
   // stderr of every generation (they share the first process's pipe), as read so far.
   std::string Log();
 

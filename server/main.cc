@@ -25,7 +25,8 @@ ABSL_FLAG(bool, version, false, "print the version and exit");
 ABSL_FLAG(std::string, log_level, "", "override logging.level: trace, debug, info, warn, error");
 ABSL_FLAG(std::string, pid_file, "",
           "write the serving process's pid to this file (rewritten by a successor after SIGUSR2)");
-ABSL_FLAG(std::string, upgrade_ready_timeout, "30s",
+constexpr char kDefaultUpgradeReadyTimeout[] = "30s";
+ABSL_FLAG(std::string, upgrade_ready_timeout, kDefaultUpgradeReadyTimeout,
           "SIGUSR2: how long the successor may take to serve before it is killed and the upgrade "
           "counted as failed");
 

@@ -109,6 +109,35 @@ TEST(UpgradeE2eTest, FailedSuccessorsLeaveTheOldProcessServing) {
   EXPECT_TRUE(shoal.Stop(seconds(20)));
 }
 
+// Connections that each sent one echo frame and wait for its answer.
+struct WaitingClients {
+  std::vector<core::ScopedFd> sockets;
+  std::vector<std::string> frames;
+};
+
+WaitingClients ConnectAndSend(int port, size_t count, const std::string& tag) {
+  WaitingClients clients;
+  auto sockets = ConnectMany(static_cast<uint16_t>(port), count, seconds(5));
+  EXPECT_TRUE(sockets.ok()) << sockets.status();
+  if (!sockets.ok()) return clients;
+  clients.sockets = std::move(*sockets);
+  for (size_t i = 0; i < clients.sockets.size(); ++i) {
+    clients.frames.push_back(EncodeFrame(tag + "-" + std::to_string(i)));
+    EXPECT_TRUE(SendAll(clients.sockets[i].get(), clients.frames.back(), seconds(5)).ok());
+  }
+  return clients;
+}
+
+void ExpectAllAnswered(const WaitingClients& clients, UpgradableShoal& shoal) {
+  ASSERT_FALSE(clients.sockets.empty());
+  for (size_t i = 0; i < clients.sockets.size(); ++i) {
+    auto answer = ReadExactly(clients.sockets[i].get(), clients.frames[i].size(), seconds(10));
+    ASSERT_TRUE(answer.ok()) << "connection " << i << ": " << answer.status() << "\n"
+                             << shoal.Log();
+    EXPECT_EQ(*answer, clients.frames[i]);
+  }
+}
+
 // The old process is stopped (SIGSTOP) while clients connect and send: their connections sit
 // completed but unaccepted in its sockets' queues when the upgrade starts. Each must be answered,
 // whether the old process or the successor accepts it; with fewer workers in the successor,
@@ -122,25 +151,13 @@ void QueuedConnectionsAreAnswered(int workers_before, int workers_after) {
   shoal.WriteConfig(EchoServerConfig(workers_after));
 
   ASSERT_EQ(kill(*old_pid, SIGSTOP), 0);
-  auto clients = ConnectMany(static_cast<uint16_t>(shoal.ports().listener), 60, seconds(5));
-  ASSERT_TRUE(clients.ok()) << clients.status();
-  std::vector<std::string> frames;
-  for (size_t i = 0; i < clients->size(); ++i) {
-    frames.push_back(EncodeFrame("queued-" + std::to_string(i)));
-    ASSERT_TRUE(SendAll((*clients)[i].get(), frames.back(), seconds(5)).ok());
-  }
+  WaitingClients clients = ConnectAndSend(shoal.ports().listener, 60, "queued");
   ASSERT_EQ(kill(*old_pid, SIGUSR2), 0);
   ASSERT_EQ(kill(*old_pid, SIGCONT), 0);
-
-  for (size_t i = 0; i < clients->size(); ++i) {
-    auto answer = ReadExactly((*clients)[i].get(), frames[i].size(), seconds(10));
-    ASSERT_TRUE(answer.ok()) << "connection " << i << ": " << answer.status() << "\n"
-                             << shoal.Log();
-    EXPECT_EQ(*answer, frames[i]);
-  }
+  ExpectAllAnswered(clients, shoal);
   EXPECT_TRUE(WaitFor([&] { return shoal.serving_pid() != old_pid; }, seconds(20)));
   EXPECT_TRUE(WaitFor([&] { return shoal.Metric("shoal_generation") == 2; }, seconds(20)));
-  clients->clear();
+  clients.sockets.clear();
   EXPECT_TRUE(shoal.Stop(seconds(20)));
 }
 
@@ -163,22 +180,11 @@ TEST(UpgradeE2eTest, ConnectionsQueuedWhileTheOldProcessExitsAreAnswered) {
                       seconds(10)));
   ASSERT_EQ(kill(*new_pid, SIGSTOP), 0);
 
-  auto clients = ConnectMany(static_cast<uint16_t>(shoal.ports().listener), 60, seconds(5));
-  ASSERT_TRUE(clients.ok()) << clients.status();
-  std::vector<std::string> frames;
-  for (size_t i = 0; i < clients->size(); ++i) {
-    frames.push_back(EncodeFrame("handover-" + std::to_string(i)));
-    ASSERT_TRUE(SendAll((*clients)[i].get(), frames.back(), seconds(5)).ok());
-  }
+  WaitingClients clients = ConnectAndSend(shoal.ports().listener, 60, "handover");
   EXPECT_TRUE(WaitFor([&] { return UpgradableShoal::ProcessGone(*old_pid); }, seconds(20)));
   ASSERT_EQ(kill(*new_pid, SIGCONT), 0);
-  for (size_t i = 0; i < clients->size(); ++i) {
-    auto answer = ReadExactly((*clients)[i].get(), frames[i].size(), seconds(10));
-    ASSERT_TRUE(answer.ok()) << "connection " << i << ": " << answer.status() << "\n"
-                             << shoal.Log();
-    EXPECT_EQ(*answer, frames[i]);
-  }
-  clients->clear();
+  ExpectAllAnswered(clients, shoal);
+  clients.sockets.clear();
   EXPECT_TRUE(shoal.Stop(seconds(20)));
 }
 

@@ -14,7 +14,9 @@
 # per-round figures. Defaults: 3 rounds of 10s; --quick: 3 rounds of 3s.
 #
 # As root, the servers and wrk run at nice -20 (both servers alike) so that whatever else the
-# machine runs disturbs the comparison less; --no-nice turns that off.
+# machine runs disturbs the comparison less; --no-nice turns that off. With 1 worker the servers
+# are pinned to CPU 0 and wrk to CPU 1 (taskset), so the client does not steal the server's core;
+# --no-pin turns that off.
 #
 # Everything runs on 127.0.0.1 and stops by itself; the servers are stopped on exit.
 set -euo pipefail
@@ -30,6 +32,7 @@ depths="1 16"
 connections=100
 out=""
 use_nice=1
+use_pin=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +44,8 @@ while [ $# -gt 0 ]; do
     --connections) connections="$2"; shift ;;
     --out) out="$2"; shift ;;
     --no-nice) use_nice=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --no-pin) use_pin=0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "http.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -130,14 +134,21 @@ wait_ready() {  # url name
   exit 1
 }
 
+# taskset prefixes for a run with $1 workers: server on CPU 0, client on CPU 1 (1 worker only).
+pin_for() {
+  server_pin=() client_pin=()
+  if [ "$use_pin" = 1 ] && [ "$1" = 1 ]; then server_pin=(taskset -c 0) client_pin=(taskset -c 1); fi
+}
+
 start_servers() {  # workers
   local workers="$1"
-  "${prio[@]}" "$nginx_bin" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx.conf" \
+  pin_for "$workers"
+  "${server_pin[@]}" "${prio[@]}" "$nginx_bin" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx.conf" \
     -g "worker_processes $workers;" 2>>"$tmp/nginx/stderr.log" &
   nginx_pid=$!
   pids+=("$nginx_pid")
   write_shoal_config "$workers"
-  "${prio[@]}" "$tmp/shoal" --config="$tmp/shoal.yaml" 2>>"$tmp/shoal.log" &
+  "${server_pin[@]}" "${prio[@]}" "$tmp/shoal" --config="$tmp/shoal.yaml" 2>>"$tmp/shoal.log" &
   shoal_pid=$!
   pids+=("$shoal_pid")
   wait_ready "http://127.0.0.1:$nginx_port/plaintext" nginx
@@ -163,9 +174,10 @@ run_wrk() {  # server port workers depth round
     args=("--" "$depth")
   fi
   local url="http://127.0.0.1:$port/plaintext"
-  "${prio[@]}" wrk "-t$workers" "-c$connections" "-d$warmup" "${script[@]}" "$url" "${args[@]}" >/dev/null
+  pin_for "$workers"
+  "${client_pin[@]}" "${prio[@]}" wrk "-t$workers" "-c$connections" "-d$warmup" "${script[@]}" "$url" "${args[@]}" >/dev/null
   local output
-  output="$("${prio[@]}" wrk "-t$workers" "-c$connections" "-d$duration" --latency "${script[@]}" "$url" \
+  output="$("${client_pin[@]}" "${prio[@]}" wrk "-t$workers" "-c$connections" "-d$duration" --latency "${script[@]}" "$url" \
     "${args[@]}")"
   echo "$output" >>"$tmp/wrk-$server-w$workers-d$depth-r$round.txt"
   local line

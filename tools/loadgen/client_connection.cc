@@ -21,17 +21,8 @@ constexpr size_t kKeepInputCapacity = 256 << 10;
 
 void ThreadCounters::CountError(uint64_t ErrorCounts::*kind) {
   errors.*kind += 1;
+  timeline.CountError(core::MonotonicNowNs(), kind);
   Bump(live.errors);
-}
-
-void ErrorCounts::Add(const ErrorCounts& other) {
-  connect += other.connect;
-  reset += other.reset;
-  timeout += other.timeout;
-  eof += other.eof;
-  mismatch += other.mismatch;
-  status += other.status;
-  protocol += other.protocol;
 }
 
 void ClientConnection::InputBuffer::Append(const char* data, size_t bytes) {
@@ -71,7 +62,22 @@ ClientConnection::~ClientConnection() { Shutdown(); }
 void ClientConnection::Start() { Connect(); }
 
 void ClientConnection::Connect() {
+  const int64_t now = core::MonotonicNowNs();
+  const int64_t slot = connect_slot_held_ ? now : host_.ReserveConnectSlot(now);
+  connect_slot_held_ = false;
+  if (slot <= now) {
+    ConnectNow();
+    return;
+  }
+  state_ = State::kIdle;
+  connect_slot_held_ = true;
+  reconnect_at_ns_ = slot;
+  ArmTimer(slot);
+}
+
+void ClientConnection::ConnectNow() {
   state_ = State::kConnecting;
+  sent_on_connection_ = 0;
   connect_started_ns_ = core::MonotonicNowNs();
   codec_ = MakeCodec(plan_.codec, id_);
   auto fd = core::ConnectNonBlocking(target_);
@@ -246,6 +252,16 @@ void ClientConnection::OnBytes(const char* data, size_t bytes) {
   if (state_ == State::kOpen) TrySend();
 }
 
+void ClientConnection::Recycle() {
+  CloseSocket();
+  ++host_.counters().reconnects;
+  if (FinishedSending()) {
+    CheckDone();
+  } else {
+    Connect();
+  }
+}
+
 size_t ClientConnection::Decode(std::string_view input) {
   ThreadCounters& counters = host_.counters();
   const int64_t now = core::MonotonicNowNs();
@@ -266,18 +282,21 @@ size_t ClientConnection::Decode(std::string_view input) {
     position += decoded.consumed;
     Bump(counters.live.completed);
     if (decoded.close_after) closing_by_server_ = true;
-    if (decoded.status == Codec::Status::kMismatch) {
+    if (decoded.status == Codec::Status::kMismatch ||
+        decoded.status == Codec::Status::kBadStatus) {
+      if (request.measured) ++counters.failed;
+      if (decoded.status == Codec::Status::kBadStatus) {
+        counters.CountError(&ErrorCounts::status);
+        continue;
+      }
       Fail(&ErrorCounts::mismatch);
       return position;
-    }
-    if (decoded.status == Codec::Status::kBadStatus) {
-      counters.CountError(&ErrorCounts::status);
-      continue;
     }
     consecutive_failures_ = 0;
     if (plan_.codec.verify) ++counters.verified;
     if (request.measured) {
       counters.latency.Record(now - request.intended_ns);
+      counters.timeline.RecordResponse(now, now - request.intended_ns);
       counters.latency_uncorrected.Record(now - request.sent_ns);
       ++counters.requests;
       counters.bytes_received += decoded.consumed;
@@ -307,9 +326,15 @@ void ClientConnection::OnPaceDue() {
 }
 
 int64_t ClientConnection::IntendedTime(uint64_t index) const {
-  const double slot = static_cast<double>(id_) +
-                      static_cast<double>(index) * static_cast<double>(plan_.connections);
-  return plan_.start_ns + static_cast<int64_t>(slot * plan_.ns_per_request);
+  const uint64_t slot = id_ + index * static_cast<uint64_t>(plan_.connections);
+  const int64_t offset = plan_.schedule.SlotOffsetNs(slot);
+  if (offset == RateSchedule::kNever) return RateSchedule::kNever;
+  return plan_.start_ns + offset;
+}
+
+bool ClientConnection::UsedUp() const {
+  return plan_.reconnect_every > 0 &&
+         sent_on_connection_ >= static_cast<uint64_t>(plan_.reconnect_every);
 }
 
 bool ClientConnection::FinishedSending() const {
@@ -324,11 +349,16 @@ void ClientConnection::TrySend() {
     CheckDone();
     return;
   }
+  if (UsedUp() && in_flight_.empty() && !FinishedSending()) {
+    Recycle();
+    return;
+  }
   ThreadCounters& counters = host_.counters();
   const int64_t now = core::MonotonicNowNs();
   const size_t depth = static_cast<size_t>(plan_.pipeline);
   bool wrote = false;
   while (in_flight_.size() < depth && quota_ != 0 && !stop_sending_) {
+    if (UsedUp()) break;
     if (!plan_.open_loop && now >= plan_.measure_end_ns) {  // closed loop: the window is over
       stop_sending_ = true;
       break;
@@ -354,6 +384,7 @@ void ClientConnection::TrySend() {
     in_flight_.push({intended, now, next_seq_, measured});
     ++next_seq_;
     ++schedule_index_;
+    ++sent_on_connection_;
     if (measured) {
       ++counters.requests_sent;
       counters.bytes_sent += codec_->request_bytes();
@@ -426,11 +457,24 @@ void ClientConnection::CheckDone() {
   if (done_ || !host_.load_started() || !in_flight_.empty()) return;
   if (!FinishedSending()) return;
   done_ = true;
+  host_.counters().unsent += Unsent();
   if (state_ != State::kOpen) {
     host_.loop().timers().Cancel(this);  // no reconnect
     if (state_ == State::kIdle) reconnect_at_ns_ = 0;
   }
   host_.OnDone(*this);
+}
+
+uint64_t ClientConnection::Unsent() const {
+  if (plan_.requests_mode) return quota_ > 0 ? static_cast<uint64_t>(quota_) : 0;
+  if (!plan_.open_loop) return 0;
+  uint64_t unsent = 0;
+  for (uint64_t index = schedule_index_;; ++index) {
+    const int64_t intended = IntendedTime(index);
+    if (intended >= plan_.measure_end_ns) break;
+    if (intended >= plan_.measure_start_ns) ++unsent;
+  }
+  return unsent;
 }
 
 void ClientConnection::OnLoadStarted() {

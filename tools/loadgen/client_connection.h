@@ -28,6 +28,7 @@
 #include "tools/loadgen/histogram.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/pacer.h"
+#include "tools/loadgen/timeline.h"
 
 namespace shoal::loadgen {
 
@@ -37,11 +38,14 @@ struct RunPlan {
   int connections = 1;
   int pipeline = 1;
   bool open_loop = false;
-  double ns_per_request = 0;     // open loop: 1e9 / rate
+  RateSchedule schedule;         // open loop: when each slot is due, from start_ns
   bool requests_mode = false;    // an exact count of measured requests
   int64_t timeout_ns = 0;
   int64_t connect_timeout_ns = 0;
   bool nodelay = true;
+  bool timeline = false;
+  int64_t reconnect_every = 0;   // > 0: requests per connection, then a new connection
+  double ns_per_connect = 0;     // > 0: this thread's connect attempts are spaced this far apart
   // Set when the load starts.
   int64_t start_ns = 0;          // warm-up begins (the open-loop schedule's origin)
   int64_t measure_start_ns = 0;  // requests intended from here on are measured...
@@ -57,11 +61,15 @@ struct ThreadCounters {
   uint64_t bytes_received = 0;
   uint64_t verified = 0;
   uint64_t lost = 0;
+  uint64_t failed = 0;
+  uint64_t unsent = 0;
   uint64_t connects = 0;
+  uint64_t reconnects = 0;
   int64_t last_measured_response_ns = 0;
   ErrorCounts errors;
   Histogram latency;
   Histogram latency_uncorrected;
+  Timeline timeline;
   std::string first_connect_error;
 
   // Single writer (relaxed load + store), read by the progress reporter.
@@ -95,6 +103,9 @@ class ConnectionHost {
   virtual bool load_started() const = 0;
   // The measurement window is over (duration mode): send nothing more.
   virtual bool stopping() const = 0;
+  // The earliest time a connect attempt may start (the connect rate), reserved for the caller:
+  // `now_ns` when unlimited.
+  virtual int64_t ReserveConnectSlot(int64_t now_ns) = 0;
   // The first connect attempt of `connection` succeeded or failed.
   virtual void OnFirstConnectResolved(ClientConnection& connection) = 0;
   // `connection` will send nothing more and has nothing in flight (it may stay open).
@@ -188,7 +199,9 @@ class ClientConnection final : private core::IoHandler,
   void OnExpire() override;
   void OnPaceDue() override;
 
+  // Connects now, or at the next connect slot the rate allows.
   void Connect();
+  void ConnectNow();
   void OnConnected();
   void OnConnectFailed(int error);
   void ReadInput();
@@ -202,10 +215,16 @@ class ClientConnection final : private core::IoHandler,
   // Counts the error, drops the socket and what is in flight, and reconnects (or is done).
   void Fail(uint64_t ErrorCounts::*kind);
   void CloseSocket();
+  // reconnect_every: this socket has sent its share (send nothing more on it)...
+  bool UsedUp() const;
+  // ...and every answer is in: close it and open a new one.
+  void Recycle();
   void ScheduleReconnect(int64_t delay_ns);
   void ArmTimer(int64_t deadline_ns);
   bool FinishedSending() const;
   void CheckDone();
+  // Measured requests this connection was due to send and never will (counted once, when done).
+  uint64_t Unsent() const;
   int64_t IntendedTime(uint64_t index) const;
 
   ConnectionHost& host_;
@@ -220,6 +239,7 @@ class ClientConnection final : private core::IoHandler,
   std::string output_;
   size_t output_offset_ = 0;
   uint64_t next_seq_ = 0;
+  uint64_t sent_on_connection_ = 0;
   uint64_t schedule_index_ = 0;   // open loop: the next request's slot in the schedule
   int64_t quota_;                 // measured requests still to send; -1 = unlimited
   int64_t connect_started_ns_ = 0;
@@ -228,6 +248,7 @@ class ClientConnection final : private core::IoHandler,
   bool first_connect_reported_ = false;
   bool pace_pending_ = false;
   bool closing_by_server_ = false;  // http Connection: close was announced
+  bool connect_slot_held_ = false;  // the pending reconnect timer is a reserved connect slot
   bool stop_sending_ = false;
   bool done_ = false;
 };

@@ -21,12 +21,9 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// The 8-byte word `index` of a payload.
-uint64_t PayloadWord(uint64_t connection_id, uint64_t seq, uint64_t seed, size_t index) {
-  if (index == 0) return connection_id;
-  if (index == 1) return seq;
-  return Mix(seed + index);
-}
+// The 8-byte word `index` of a payload: every byte depends on the connection and the sequence, so
+// a payload of any size (one byte included) tells requests apart.
+uint64_t PayloadWord(uint64_t seed, size_t index) { return Mix(seed + index); }
 
 uint64_t PayloadSeed(uint64_t connection_id, uint64_t seq) {
   return Mix(connection_id * 0x100000001b3ull ^ Mix(seq));
@@ -321,11 +318,11 @@ void FillPayload(uint64_t connection_id, uint64_t seq, char* out, size_t size) {
   const uint64_t seed = PayloadSeed(connection_id, seq);
   size_t index = 0;
   for (; (index + 1) * 8 <= size; ++index) {
-    uint64_t word = PayloadWord(connection_id, seq, seed, index);
+    uint64_t word = PayloadWord(seed, index);
     std::memcpy(out + index * 8, &word, 8);
   }
   if (index * 8 < size) {
-    uint64_t word = PayloadWord(connection_id, seq, seed, index);
+    uint64_t word = PayloadWord(seed, index);
     std::memcpy(out + index * 8, &word, size - index * 8);
   }
 }
@@ -334,11 +331,11 @@ bool PayloadMatches(uint64_t connection_id, uint64_t seq, const char* data, size
   const uint64_t seed = PayloadSeed(connection_id, seq);
   size_t index = 0;
   for (; (index + 1) * 8 <= size; ++index) {
-    uint64_t word = PayloadWord(connection_id, seq, seed, index);
+    uint64_t word = PayloadWord(seed, index);
     if (std::memcmp(data + index * 8, &word, 8) != 0) return false;
   }
   if (index * 8 < size) {
-    uint64_t word = PayloadWord(connection_id, seq, seed, index);
+    uint64_t word = PayloadWord(seed, index);
     if (std::memcmp(data + index * 8, &word, size - index * 8) != 0) return false;
   }
   return true;

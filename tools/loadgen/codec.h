@@ -2,10 +2,10 @@
 // recognises (and, with verification, checks) the response to it. Responses arrive in request
 // order on a connection, so the connection hands each codec call the oldest request in flight.
 //
-// Payloads: request `seq` on connection `connection_id` carries a payload derived from both numbers
-// (the first 16 bytes are the two numbers, the rest a pseudo-random stream seeded by them), so a
-// response that belongs to another request, another connection, or has any byte changed fails
-// verification. Without verification every request of a connection carries the same payload and
+// Payloads: request `seq` on connection `connection_id` carries a pseudo-random stream seeded by
+// both numbers (every byte depends on both, at every size), so a response that belongs to another
+// request (a replayed or reordered one), another connection, or has any byte changed fails
+// verification (at size 1, a stale reply passes with probability 1/256 per request). Without verification every request of a connection carries the same payload and
 // only the response framing (length, status) is checked, which keeps the client cheap.
 //
 // Threading: a Codec belongs to one connection, on its loop thread. Not copyable.

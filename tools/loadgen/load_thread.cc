@@ -2,6 +2,8 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
+
 namespace shoal::loadgen {
 
 namespace {
@@ -13,7 +15,9 @@ LoadThread::LoadThread(const RunPlan& plan, RunControl& control)
     : plan_(plan),
       control_(control),
       counters_(std::make_unique<ThreadCounters>()),
-      scratch_(kReadScratchBytes) {}
+      scratch_(kReadScratchBytes) {
+  counters_->timeline = Timeline(plan.timeline);
+}
 
 LoadThread::~LoadThread() {
   Join();
@@ -79,6 +83,13 @@ void LoadThread::StartPendingConnects() {
   starting_ = false;
 }
 
+int64_t LoadThread::ReserveConnectSlot(int64_t now_ns) {
+  if (plan_.ns_per_connect <= 0) return now_ns;
+  const int64_t slot = std::max(now_ns, next_connect_slot_ns_);
+  next_connect_slot_ns_ = slot + static_cast<int64_t>(plan_.ns_per_connect);
+  return slot;
+}
+
 void LoadThread::OnFirstConnectResolved(ClientConnection&) {
   ++resolved_;
   StartPendingConnects();
@@ -89,6 +100,7 @@ void LoadThread::BeginLoad(int64_t start_ns, int64_t measure_start_ns, int64_t m
   plan_.start_ns = start_ns;
   plan_.measure_start_ns = measure_start_ns;
   plan_.measure_end_ns = measure_end_ns;
+  counters_->timeline.set_origin(start_ns);
   load_started_ = true;
   if (!plan_.requests_mode) loop_->timers().Schedule(&end_timer_, measure_end_ns);
   for (auto& connection : connections_) connection->OnLoadStarted();

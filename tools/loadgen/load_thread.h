@@ -69,6 +69,7 @@ class LoadThread final : public ConnectionHost {
   size_t read_scratch_bytes() const override { return scratch_.size(); }
   bool load_started() const override { return load_started_; }
   bool stopping() const override { return stopping_; }
+  int64_t ReserveConnectSlot(int64_t now_ns) override;
   void OnFirstConnectResolved(ClientConnection& connection) override;
   void OnDone(ClientConnection& connection) override;
 
@@ -101,6 +102,7 @@ class LoadThread final : public ConnectionHost {
   std::vector<std::unique_ptr<ClientConnection>> connections_;
   EndTimer end_timer_{*this};
   std::thread thread_;
+  int64_t next_connect_slot_ns_ = 0;
   size_t started_ = 0;
   size_t resolved_ = 0;
   size_t done_ = 0;

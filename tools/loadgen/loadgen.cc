@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -61,7 +63,11 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.connections < 1) return absl::InvalidArgumentError("--connections must be >= 1");
   if (options.threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
   if (options.pipeline < 1) return absl::InvalidArgumentError("--pipeline must be >= 1");
-  if (options.rate < 0) return absl::InvalidArgumentError("--rate must be >= 0");
+  if (!options.rate.valid()) return absl::InvalidArgumentError("--rate must be >= 0");
+  if (options.reconnect_every < 0) {
+    return absl::InvalidArgumentError("--reconnect_every must be >= 0");
+  }
+  if (options.connect_rate < 0) return absl::InvalidArgumentError("--connect_rate must be >= 0");
   if (options.requests < 0 && options.duration_ns <= 0) {
     return absl::InvalidArgumentError("--duration must be > 0 (or give --requests)");
   }
@@ -106,14 +112,17 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.codec.host = HostOf(options.targets.front());
   plan.connections = options.connections;
   plan.pipeline = options.pipeline;
-  plan.open_loop = options.rate > 0;
-  plan.ns_per_request = plan.open_loop ? 1e9 / options.rate : 0;
+  plan.open_loop = options.rate.open_loop();
+  plan.schedule = options.rate.WithLeadIn(options.warmup_ns);
   plan.requests_mode = options.requests >= 0;
   plan.timeout_ns = options.timeout_ns;
   plan.connect_timeout_ns = options.connect_timeout_ns;
   plan.nodelay = options.nodelay;
+  plan.reconnect_every = options.reconnect_every;
+  plan.timeline = options.timeline;
 
   const int thread_count = std::min(options.threads, options.connections);
+  if (options.connect_rate > 0) plan.ns_per_connect = 1e9 * thread_count / options.connect_rate;
   RunControl control;
   std::vector<std::unique_ptr<LoadThread>> threads;
   for (int t = 0; t < thread_count; ++t) {
@@ -166,6 +175,8 @@ absl::StatusOr<Result> Run(const Options& options) {
   }
 
   const int64_t start_ns = core::MonotonicNowNs();
+  Timeline timeline(options.timeline);
+  timeline.set_origin(start_ns);
   const int64_t measure_start_ns = start_ns + options.warmup_ns;
   const int64_t measure_end_ns = plan.requests_mode ? std::numeric_limits<int64_t>::max()
                                                     : measure_start_ns + options.duration_ns;
@@ -176,19 +187,40 @@ absl::StatusOr<Result> Run(const Options& options) {
     });
   }
 
+  std::optional<absl::StatusOr<double>> cpu_at_start;
   {
-    using Clock = std::chrono::steady_clock;
-    const auto interval = std::chrono::nanoseconds(std::max<int64_t>(options.progress_interval_ns, 1));
-    auto next_report = Clock::now() + interval;
+    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+    // Wakes for the progress callback, with a timeline just before each second ends to sample
+    // the open connections, and with server_cpu when the measurement begins.
+    constexpr int64_t kSampleLeadNs = 5'000'000;
+    const int64_t interval_ns = std::max<int64_t>(options.progress_interval_ns, 1);
+    int64_t next_report_ns = core::MonotonicNowNs() + interval_ns;
+    int64_t next_sample_ns = start_ns + Timeline::kSecondNs - kSampleLeadNs;
+    int64_t cpu_sample_ns = options.server_cpu ? measure_start_ns : kNever;
     std::unique_lock<std::mutex> lock(control.mutex);
     while (control.threads_finished < thread_count) {
+      const int64_t wake_ns = std::min(
+          {next_report_ns, options.timeline ? next_sample_ns : kNever, cpu_sample_ns});
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::nanoseconds(wake_ns - core::MonotonicNowNs());
       bool finished = control.changed.wait_until(
-          lock, next_report, [&] { return control.threads_finished == thread_count; });
+          lock, deadline, [&] { return control.threads_finished == thread_count; });
       if (finished) break;
-      next_report += interval;
+      const int64_t now = core::MonotonicNowNs();
+      if (now >= cpu_sample_ns) {
+        cpu_sample_ns = kNever;
+        lock.unlock();
+        cpu_at_start = options.server_cpu();
+        lock.lock();
+      }
+      if (options.timeline && now >= next_sample_ns) {
+        timeline.SampleConnections(now, live_open());
+        next_sample_ns += Timeline::kSecondNs;
+      }
+      if (now < next_report_ns) continue;
+      next_report_ns += interval_ns;
       if (options.on_progress) {
         Progress progress;
-        const int64_t now = core::MonotonicNowNs();
         progress.elapsed_s = static_cast<double>(now - start_ns) / 1e9;
         progress.warming_up = now < measure_start_ns;
         for (auto& thread : threads) {
@@ -205,6 +237,9 @@ absl::StatusOr<Result> Run(const Options& options) {
     }
   }
 
+  std::optional<absl::StatusOr<double>> cpu_at_end;
+  if (cpu_at_start.has_value()) cpu_at_end = options.server_cpu();
+
   if (options.hold_ns > 0) {
     if (options.on_hold) options.on_hold(live_open());
     std::this_thread::sleep_for(std::chrono::nanoseconds(options.hold_ns));  // the hold itself
@@ -218,6 +253,8 @@ absl::StatusOr<Result> Run(const Options& options) {
   for (const auto& address : *targets) result.resolved_targets.push_back(address.ToString());
   result.open_loop = plan.open_loop;
   result.connections_open_at_start = open_at_start;
+  result.start_ns = start_ns;
+  result.timeline = std::move(timeline);
   int64_t last_response_ns = measure_start_ns;
   for (auto& thread : threads) {
     ThreadCounters& c = thread->counters();
@@ -227,11 +264,28 @@ absl::StatusOr<Result> Run(const Options& options) {
     result.bytes_received += c.bytes_received;
     result.verified += c.verified;
     result.lost += c.lost;
+    result.failed += c.failed;
+    result.unsent += c.unsent;
     result.connects += c.connects;
+    result.reconnects += c.reconnects;
     result.errors.Add(c.errors);
     result.latency.Merge(c.latency);
     result.latency_uncorrected.Merge(c.latency_uncorrected);
+    result.timeline.Merge(c.timeline);
     last_response_ns = std::max(last_response_ns, c.last_measured_response_ns);
+  }
+  result.timeline.FillConnections(open_at_start);
+  result.options.server_cpu = nullptr;
+  if (options.server_cpu) {
+    if (!cpu_at_start.has_value()) {
+      result.server_cpu_error = "the run ended before the measurement window began";
+    } else if (!cpu_at_start->ok() || !cpu_at_end->ok()) {
+      result.server_cpu_error =
+          std::string((!cpu_at_start->ok() ? cpu_at_start->status() : cpu_at_end->status())
+                          .message());
+    } else {
+      result.server_cpu_seconds = **cpu_at_end - **cpu_at_start;
+    }
   }
   result.duration_s = plan.requests_mode
                           ? static_cast<double>(last_response_ns - measure_start_ns) / 1e9

@@ -7,8 +7,10 @@
 // are not measured), then measure for `duration_ns`, or until exactly `requests` measured requests
 // were sent and answered. Then, with `hold_ns`, keep the connections open and idle that long.
 //
-// Closed loop (rate == 0): each connection keeps `pipeline` requests in flight, sending the next
-// one as each response arrives. Open loop (rate > 0): request k of connection i is due at
+// Closed loop (rate 0): each connection keeps `pipeline` requests in flight, sending the next
+// one as each response arrives. Open loop (a rate > 0, or a schedule of them: rate_schedule.h):
+// request k of connection i is slot i + k * connections of the schedule; at a constant rate it is
+// due at
 //   start + (i + k * connections) / rate
 // so the whole run sends `rate` requests/s evenly paced, each connection at rate/connections. A
 // request is sent when due (a timerfd per thread, not the 1 ms epoll timeout), or as soon as the
@@ -30,13 +32,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/socket.h"
 #include "tools/loadgen/codec.h"
+#include "tools/loadgen/error_counts.h"
 #include "tools/loadgen/histogram.h"
+#include "tools/loadgen/rate_schedule.h"
+#include "tools/loadgen/timeline.h"
 
 namespace shoal::loadgen {
 
@@ -61,11 +67,17 @@ struct Options {
   int64_t hold_ns = 0;               // idle time with every connection open, after the load
   size_t size = 64;
   int pipeline = 1;
-  double rate = 0;                   // requests/s in total; 0 = closed loop
+  RateSchedule rate;                 // requests/s in total over time; 0 = closed loop
   bool verify = false;
   int64_t timeout_ns = 10'000'000'000;         // a response must arrive within this
   int64_t connect_timeout_ns = 5'000'000'000;
   bool nodelay = true;
+  int64_t reconnect_every = 0;       // > 0: requests per connection, then close and reconnect
+  double connect_rate = 0;           // > 0: connect attempts/s in total; 0 = unlimited
+  bool timeline = false;             // keep Result::timeline (second by second)
+  // When set: the server's cumulative CPU seconds, read when the measurement starts and when
+  // every measured response is in (on Run's thread): Result::server_cpu_seconds.
+  std::function<absl::StatusOr<double>()> server_cpu;
   // Called about every `progress_interval_ns` on Run's thread while the load runs.
   std::function<void(const Progress&)> on_progress;
   int64_t progress_interval_ns = 1'000'000'000;
@@ -73,18 +85,6 @@ struct Options {
   std::function<void(int connections_open)> on_hold;
 };
 
-struct ErrorCounts {
-  uint64_t connect = 0;   // connect() failed or timed out
-  uint64_t reset = 0;     // ECONNRESET, EPIPE or another socket error on an open connection
-  uint64_t timeout = 0;   // a response did not arrive within timeout_ns
-  uint64_t eof = 0;       // the server closed while requests were in flight, or unexpectedly
-  uint64_t mismatch = 0;  // a response differed from its request (--verify)
-  uint64_t status = 0;    // http: non-2xx; resp: an error reply
-  uint64_t protocol = 0;  // unparseable response, wrong length, unsolicited bytes
-
-  uint64_t total() const { return connect + reset + timeout + eof + mismatch + status + protocol; }
-  void Add(const ErrorCounts& other);
-};
 
 struct Result {
   Options options;                       // what ran (callbacks cleared)
@@ -97,11 +97,31 @@ struct Result {
   uint64_t bytes_received = 0;           // of measured responses
   uint64_t verified = 0;                 // responses checked byte for byte (with verify)
   uint64_t lost = 0;                     // measured requests in flight when their connection failed
+  uint64_t failed = 0;                   // measured responses that were errors (status, mismatch)
+  uint64_t unsent = 0;                   // measured requests due that were never sent
   uint64_t connects = 0;                 // successful connects (reconnects included)
+  uint64_t reconnects = 0;               // connections closed by reconnect_every, then reopened
   int connections_open_at_start = 0;     // established before the load started
+  int64_t start_ns = 0;                  // the load began (CLOCK_MONOTONIC; the timeline's origin)
+  Timeline timeline;                     // with options.timeline: the run second by second
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns
   Histogram latency_uncorrected;         // from the actual send time, ns
+  // The server's CPU time (user + system) over the measurement window, when it was measured
+  // (--server_pid, --server_metrics).
+  std::optional<double> server_cpu_seconds;
+  std::string server_cpu_error;          // why it is missing, when it was asked for
+
+  // Every measured request is accounted for: scheduled = sent + unsent, and
+  // sent = requests (answered well) + failed (answered badly) + lost (never answered).
+  uint64_t scheduled() const { return requests_sent + unsent; }
+  uint64_t completed() const { return requests + failed; }
+
+  // The server's CPU microseconds per request answered well in the window.
+  std::optional<double> server_cpu_us_per_request() const {
+    if (!server_cpu_seconds || requests == 0) return std::nullopt;
+    return *server_cpu_seconds * 1e6 / static_cast<double>(requests);
+  }
 
   double requests_per_second() const { return duration_s > 0 ? requests / duration_s : 0; }
   double bytes_received_per_second() const {

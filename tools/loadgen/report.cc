@@ -107,7 +107,7 @@ std::string FormatText(const Result& r) {
                                 ? std::string("GET /plaintext")
                                 : absl::StrCat("POST /echo, ", o.size, "-byte bodies"))
                          : absl::StrCat(o.size, "-byte payloads");
-  std::string loop = r.open_loop ? absl::StrFormat("open loop at %.0f req/s", o.rate)
+  std::string loop = r.open_loop ? absl::StrFormat("open loop at %s req/s", o.rate.ToString())
                                  : std::string("closed loop");
   absl::StrAppend(&out, absl::StrFormat("  %d threads and %d connections (%d open at start), "
                                         "pipeline %d, %s, %s%s\n",
@@ -129,6 +129,10 @@ std::string FormatText(const Result& r) {
                                         r.requests, r.duration_s,
                                         FormatBytes(static_cast<double>(r.bytes_received)),
                                         FormatBytes(static_cast<double>(r.bytes_sent))));
+  absl::StrAppend(&out, absl::StrFormat("  scheduled %d, sent %d, completed %d (ok %d, failed %d); "
+                                        "lost %d, unsent %d\n",
+                                        r.scheduled(), r.requests_sent, r.completed(), r.requests,
+                                        r.failed, r.lost, r.unsent));
   absl::StrAppend(&out, absl::StrFormat("Requests/sec: %.2f\n", r.requests_per_second()));
   absl::StrAppend(&out, absl::StrFormat("Transfer/sec: %s in, %s out\n",
                                         FormatBytes(r.bytes_received_per_second()),
@@ -138,6 +142,21 @@ std::string FormatText(const Result& r) {
                                         "mismatch %d, status %d, protocol %d); lost %d\n",
                                         e.total(), e.connect, e.reset, e.timeout, e.eof,
                                         e.mismatch, e.status, e.protocol, r.lost));
+  absl::StrAppend(&out, absl::StrFormat("Connections: %d connects, %d reconnects", r.connects,
+                                        r.reconnects));
+  if (o.reconnect_every > 0) {
+    absl::StrAppend(&out, absl::StrFormat(" (every %d requests)", o.reconnect_every));
+  }
+  if (o.connect_rate > 0) {
+    absl::StrAppend(&out, absl::StrFormat(", at most %.0f connects/s", o.connect_rate));
+  }
+  absl::StrAppend(&out, "\n");
+  if (auto cpu = r.server_cpu_us_per_request()) {
+    absl::StrAppend(&out, absl::StrFormat("Server CPU: %.3fs over the window, %.2f us/request\n",
+                                          *r.server_cpu_seconds, *cpu));
+  } else if (!r.server_cpu_error.empty()) {
+    absl::StrAppend(&out, "Server CPU: unknown (", r.server_cpu_error, ")\n");
+  }
   if (o.verify) {
     absl::StrAppend(&out, absl::StrFormat("Verified: %d responses byte for byte%s\n", r.verified,
                                           r.verification_failed() ? ": VERIFICATION FAILED" : ""));
@@ -161,12 +180,15 @@ std::string FormatJson(const Result& r) {
                   ", \"threads\": ", std::min(o.threads, o.connections),
                   ", \"pipeline\": ", o.pipeline, ", \"size\": ", o.size,
                   ", \"mode\": ", r.open_loop ? "\"open\"" : "\"closed\"",
-                  ", \"rate\": ", JsonNumber(o.rate),
+                  ", \"rate\": ", JsonNumber(o.rate.initial_rate()),
+                  ", \"rate_schedule\": ", JsonString(o.rate.ToString()),
                   ", \"duration_s\": ", JsonNumber(static_cast<double>(o.duration_ns) / 1e9),
                   ", \"requests\": ", o.requests,
                   ", \"warmup_s\": ", JsonNumber(static_cast<double>(o.warmup_ns) / 1e9),
                   ", \"timeout_s\": ", JsonNumber(static_cast<double>(o.timeout_ns) / 1e9),
-                  ", \"verify\": ", o.verify ? "true" : "false", "},\n");
+                  ", \"verify\": ", o.verify ? "true" : "false",
+                  ", \"reconnect_every\": ", o.reconnect_every,
+                  ", \"connect_rate\": ", JsonNumber(o.connect_rate), "},\n");
   absl::StrAppend(&out, "  \"duration_s\": ", JsonNumber(r.duration_s), ",\n");
   absl::StrAppend(&out, "  \"requests\": ", r.requests, ",\n");
   absl::StrAppend(&out, "  \"requests_sent\": ", r.requests_sent, ",\n");
@@ -181,7 +203,16 @@ std::string FormatJson(const Result& r) {
   absl::StrAppend(&out, "  \"verification_failed\": ", r.verification_failed() ? "true" : "false",
                   ",\n");
   absl::StrAppend(&out, "  \"lost\": ", r.lost, ",\n");
+  absl::StrAppend(&out, "  \"scheduled\": ", r.scheduled(), ",\n");
+  absl::StrAppend(&out, "  \"completed\": ", r.completed(), ",\n");
+  absl::StrAppend(&out, "  \"failed\": ", r.failed, ",\n");
+  absl::StrAppend(&out, "  \"unsent\": ", r.unsent, ",\n");
   absl::StrAppend(&out, "  \"connects\": ", r.connects, ",\n");
+  absl::StrAppend(&out, "  \"reconnects\": ", r.reconnects, ",\n");
+  if (auto cpu = r.server_cpu_us_per_request()) {
+    absl::StrAppend(&out, "  \"server_cpu_seconds\": ", JsonNumber(*r.server_cpu_seconds), ",\n");
+    absl::StrAppend(&out, "  \"server_cpu_us_per_request\": ", JsonNumber(*cpu), ",\n");
+  }
   absl::StrAppend(&out, "  \"connections_open_at_start\": ", r.connections_open_at_start, ",\n");
   const ErrorCounts& e = r.errors;
   absl::StrAppend(&out, "  \"errors\": {\"total\": ", e.total(), ", \"connect\": ", e.connect,

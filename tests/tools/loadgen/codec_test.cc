@@ -33,6 +33,18 @@ TEST(PayloadTest, DependsOnConnectionAndSequence) {
     corrupted[i] = static_cast<char>(corrupted[i] ^ 0x20);
     EXPECT_FALSE(PayloadMatches(1, 7, corrupted.data(), corrupted.size())) << i;
   }
+  // At every size, each byte depends on the sequence: at most a chance collision (1/256 per
+  // byte) between a payload and the next one's.
+  for (size_t size : {1, 4, 8, 12, 16}) {
+    int same = 0;
+    for (uint64_t seq = 0; seq < 256; ++seq) {
+      std::string first(size, '\0'), next(size, '\0');
+      FillPayload(5, seq, first.data(), size);
+      FillPayload(5, seq + 1, next.data(), size);
+      for (size_t i = 0; i < size; ++i) same += first[i] == next[i];
+    }
+    EXPECT_LT(same, static_cast<int>(size) * 8) << size;
+  }
   // Odd sizes use a partial last word.
   std::string odd(13, '\0');
   FillPayload(3, 3, odd.data(), odd.size());

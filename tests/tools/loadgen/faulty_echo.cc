@@ -5,7 +5,6 @@
 #include <string_view>
 
 #include "core/protocol.h"
-#include "core/protocol.h"
 #include "tests/support/echo_wire.h"
 
 namespace shoal::testing {
@@ -29,7 +28,14 @@ class FaultySession final : public core::Session {
       frames_.fetch_add(1, std::memory_order_relaxed);
       const uint64_t index = next_frame_++;
       connection().CountRequests(1);
-      if (fault_ == Fault::kCorruptByte && index == fault_frame_ && length > 0) {
+      if (fault_ == Fault::kDropAt && index == fault_frame_) {
+        connection().Close(core::CloseReason::kShutdown);
+        return input.size();
+      }
+      if (fault_ == Fault::kReplayFirst) {
+        if (index == 0) first_.assign(frame);
+        connection().Send(first_);
+      } else if (fault_ == Fault::kCorruptByte && index == fault_frame_ && length > 0) {
         std::string corrupted(frame);
         corrupted.back() = static_cast<char>(corrupted.back() ^ 0x01);
         connection().Send(corrupted);
@@ -54,6 +60,7 @@ class FaultySession final : public core::Session {
   std::atomic<uint64_t>& frames_;
   uint64_t next_frame_ = 0;
   std::string held_;
+  std::string first_;
 };
 
 class FaultyProtocol final : public core::Protocol {

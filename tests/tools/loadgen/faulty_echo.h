@@ -1,5 +1,6 @@
 // A faulty echo protocol for the loadgen tests (what --verify must catch): on every connection it
-// corrupts one byte of one frame, or swaps two frames, and counts frames and sessions. Plug it
+// corrupts one byte of one frame, swaps two frames, replays the first or
+// drops the connection, and counts frames and sessions. Plug it
 // into a TestServer through TestServerOptions::factory.
 // Threading: the counters are atomics, read from the test thread while the workers run; the
 // FaultyEcho must outlive the server it was plugged into.
@@ -17,6 +18,8 @@ enum class Fault {
   kNone,
   kCorruptByte,  // flips the last payload byte of frame number `fault_frame` (0-based)
   kSwapFrames,   // answers frames `fault_frame` and `fault_frame + 1` in swapped order
+  kReplayFirst,  // answers every frame with the connection's first frame (a stale cache)
+  kDropAt,       // closes the connection, unanswered, at frame number `fault_frame`
 };
 
 class FaultyEcho {

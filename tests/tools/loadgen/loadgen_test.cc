@@ -140,6 +140,25 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
   EXPECT_EQ(ExitCode(*result), 0);
 }
 
+TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
+  for (size_t size : {1, 4, 8, 12}) {
+    FaultyEcho faulty(Fault::kReplayFirst);
+    auto server = StartServer("echo", faulty.factory());
+    ASSERT_NE(server, nullptr);
+    Options options = Base(server->address_text());
+    options.connections = 1;
+    options.threads = 1;
+    options.pipeline = 1;
+    options.requests = 100;
+    options.size = size;
+    options.verify = true;
+    auto result = loadgen::Run(options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_GE(result->errors.mismatch, 1u) << size;
+    EXPECT_EQ(ExitCode(*result), 1) << size;
+  }
+}
+
 TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
   FaultyEcho faulty(Fault::kSwapFrames);
   auto server = StartServer("echo", faulty.factory());

@@ -8,6 +8,7 @@
 
 #include "tests/support/client_socket.h"
 #include "tests/support/echo_wire.h"
+#include "tests/tools/loadgen/loopback_listener.h"
 
 namespace shoal::testing {
 
@@ -21,12 +22,10 @@ constexpr auto kPatience = std::chrono::hours(1);
 absl::StatusOr<std::unique_ptr<StallingEchoServer>> StallingEchoServer::Start(uint64_t stall_frame,
                                                                               int stall_ms) {
   std::unique_ptr<StallingEchoServer> server(new StallingEchoServer());
-  auto listener = core::Listen(*core::SocketAddress::Parse("127.0.0.1:0"), {16, false});
+  auto listener = ListenOnLoopback();
   if (!listener.ok()) return listener.status();
-  server->listener_ = std::move(*listener);
-  auto local = core::LocalAddress(server->listener_.get());
-  if (!local.ok()) return local.status();
-  server->port_ = local->port();
+  server->listener_ = std::move(listener->fd);
+  server->port_ = listener->port;
   server->stall_frame_ = stall_frame;
   server->stall_ms_ = stall_ms;
   server->thread_ = std::thread([s = server.get()] { s->Serve(); });

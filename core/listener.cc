@@ -136,6 +136,15 @@ bool Listener::AcceptSome(size_t budget) {
   return false;
 }
 
+void Listener::Release() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
+  if (!fd_.valid()) return;
+  loop_.timers().Cancel(this);
+  loop_.CancelReady(this);
+  loop_.Remove(fd_.get());
+  fd_.reset();
+}
+
 void Listener::AcceptPendingAndClose() {
   SHOAL_ASSERT_IN_LOOP_THREAD(loop_);
   if (!fd_.valid()) return;

@@ -85,6 +85,9 @@ class Listener final : private IoHandler, private ReadyHandler, private Timer {
   // Connections completing their handshake after this are refused by the kernel (or, with other
   // workers' reuseport sockets still open, go to them).
   void AcceptPendingAndClose();
+  // Deregisters and closes this descriptor without accepting: for a socket another process also
+  // holds, whose queue that process serves (the socket itself stays open).
+  void Release();
   bool open() const { return fd_.valid(); }
   // While paused (the overload policy), connections stay queued in the kernel; resuming accepts
   // what queued meanwhile.

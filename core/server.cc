@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/inherited_socket.h"
+
 namespace shoal::core {
 
 int OnlineCpuCount() {
@@ -27,7 +29,8 @@ int64_t OpenDescriptorCount() {
 }
 
 absl::Status CheckNotServedElsewhere(const ServerListenerOptions& spec) {
-  if (!spec.reuse_port || spec.reuseport_join || spec.address.port() == 0) {
+  if (!spec.reuse_port || spec.reuseport_join || spec.address.port() == 0 ||
+      !spec.adopted_fds.empty()) {
     return absl::OkStatus();
   }
   absl::Status probe = ProbeBind(spec.address);
@@ -68,12 +71,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     SocketAddress address = spec.address;
     ListenOptions listen_options{spec.backlog, spec.reuse_port, options.socket.receive_buffer,
                                  options.socket.send_buffer};
+    server->listening_fds_.emplace_back();
     for (int w = 0; w < worker_count; ++w) {
       WorkerListener listener;
       listener.name = spec.name;
       listener.protocol = protocols(l, w);
       if (w == 0 || spec.reuse_port) {
-        auto fd = Listen(address, listen_options);
+        const bool adopt = static_cast<size_t>(w) < spec.adopted_fds.size();
+        auto fd = adopt ? AdoptListeningSocket(spec.adopted_fds[static_cast<size_t>(w)],
+                                               address, spec.backlog)
+                        : Listen(address, listen_options);
         if (!fd.ok()) {
           return absl::Status(fd.status().code(), "listener '" + spec.name + "' on " +
                                                       spec.address.ToString() + ": " +
@@ -85,6 +92,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
           address = *bound;
           server->bound_addresses_.push_back(address);
         }
+        server->listening_fds_.back().push_back(fd->get());
         listener.fd = std::move(*fd);
       } else {
         int duplicate = fcntl(per_worker[0][l].fd.get(), F_DUPFD_CLOEXEC, 0);
@@ -135,6 +143,17 @@ void Server::Drain(int64_t deadline_ns, std::function<void()> on_drained) {
     on_drained_ = std::move(on_drained);
   }
   for (auto& worker : workers_) worker->BeginDrain(deadline_ns);
+}
+
+void Server::ReleaseListeners(
+    const std::function<bool(size_t listener, int worker)>& held_elsewhere) {
+  for (auto& worker : workers_) {
+    std::vector<bool> release;
+    for (size_t l = 0; l < listening_fds_.size(); ++l) {
+      release.push_back(held_elsewhere(l, listening_fds_[l].size() == 1 ? 0 : worker->index()));
+    }
+    worker->ReleaseListeners(std::move(release));
+  }
 }
 
 void Server::OnWorkerDrained(int) {

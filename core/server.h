@@ -39,6 +39,10 @@ struct ServerListenerOptions {
   bool reuse_port = true;
   // Share the port with sockets of other processes already bound to it (reuseport only).
   bool reuseport_join = false;
+  // Listening sockets to use instead of binding (see core/inherited_socket.h): worker w takes the
+  // w-th (a shared listener only the first); workers beyond them bind as usual, joining the same
+  // port. Create duplicates them; the caller keeps and closes its own descriptors.
+  std::vector<int> adopted_fds = {};
 };
 
 struct ServerOptions {
@@ -68,6 +72,11 @@ class Server {
   // Begins a graceful drain on every worker; `on_drained` runs (on some worker thread) once every
   // worker has closed its listeners and connections, at the latest at `deadline_ns`.
   void Drain(int64_t deadline_ns, std::function<void()> on_drained);
+  // Stops accepting on every listening socket `held_elsewhere(listener, worker)` says another
+  // process also holds, without accepting what is queued and without closing the socket for that
+  // process (only this process's descriptor closes). Other sockets stay open until Drain accepts
+  // what they have queued and closes them. Runs on each worker's thread before a later Drain.
+  void ReleaseListeners(const std::function<bool(size_t listener, int worker)>& held_elsewhere);
   void UpdateSettings(const ConnectionSettings& settings);
   // The new limits apply to the next accept; open connections are not closed.
   void UpdateLimits(int64_t max_connections, const SourceLimits& per_source);
@@ -77,6 +86,9 @@ class Server {
   // The bound address of each listener (with the real port when 0 was configured).
   const std::vector<SocketAddress>& bound_addresses() const { return bound_addresses_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+  // For each listener, the descriptor of each distinct listening socket, by worker (one for a
+  // shared listener). Valid until the listeners close (a drain, ReleaseListeners or Stop).
+  const std::vector<std::vector<int>>& listening_fds() const { return listening_fds_; }
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   // The cap in force: limits.max_connections, at most what the descriptor limit leaves room for.
   int64_t max_connections() const { return max_connections_.load(std::memory_order_relaxed); }
@@ -89,6 +101,7 @@ class Server {
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<SocketAddress> bound_addresses_;
+  std::vector<std::vector<int>> listening_fds_;
   std::atomic<int64_t> open_connections_{0};
   std::atomic<int64_t> max_connections_{0};
   int64_t descriptor_cap_ = 0;

@@ -114,6 +114,14 @@ void Worker::BeginDrain(int64_t deadline_ns) {
   loop_->Post([this, deadline_ns] { DrainOnLoop(deadline_ns); });
 }
 
+void Worker::ReleaseListeners(std::vector<bool> release) {
+  loop_->Post([this, release = std::move(release)] {
+    for (size_t i = 0; i < listeners_.size() && i < release.size(); ++i) {
+      if (release[i]) listeners_[i]->Release();
+    }
+  });
+}
+
 void Worker::UpdateSettings(const ConnectionSettings& settings) {
   loop_->Post([this, settings] {
     options_.settings = settings;

@@ -89,6 +89,9 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   // Stop accepting (after accepting what is queued), close idle connections, let the others finish
   // their request in flight, and force-close what remains at `deadline_ns` (monotonic).
   void BeginDrain(int64_t deadline_ns);
+  // Listener i with release[i] stops accepting and closes its descriptor without accepting what is
+  // queued (another process holds the same socket and serves the queue). Posted like BeginDrain.
+  void ReleaseListeners(std::vector<bool> release);
   // Applied on the worker thread to every connection in one loop turn (deadlines, watermarks).
   void UpdateSettings(const ConnectionSettings& settings);
   void UpdateSourceLimits(const SourceLimits& limits);

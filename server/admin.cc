@@ -24,9 +24,10 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
   server_options.settings.read_timeout_ns = options.read_timeout_ns;
   // A shared (not SO_REUSEPORT) socket: a second process on the same admin address must fail to
   // bind rather than split the scrapes with us.
-  server_options.listeners.push_back(
-      core::ServerListenerOptions{"admin", options.address, /*backlog=*/128, /*reuse_port=*/false,
-                                  /*reuseport_join=*/false});
+  core::ServerListenerOptions listener{"admin", options.address, /*backlog=*/128,
+                                      /*reuse_port=*/false, /*reuseport_join=*/false, {}};
+  if (options.adopted_fd >= 0) listener.adopted_fds.push_back(options.adopted_fd);
+  server_options.listeners.push_back(std::move(listener));
   std::shared_ptr<const http::Router> router = admin->MakeRouter();
   auto server = core::Server::Create(
       server_options, [&router](size_t, int) -> std::unique_ptr<core::Protocol> {
@@ -35,6 +36,12 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
   if (!server.ok()) return server.status();
   admin->server_ = std::move(*server);
   return admin;
+}
+
+int AdminServer::listening_fd() const { return server_->listening_fds()[0][0]; }
+
+void AdminServer::ReleaseListener() {
+  server_->ReleaseListeners([](size_t, int) { return true; });
 }
 
 std::shared_ptr<const http::Router> AdminServer::MakeRouter() {

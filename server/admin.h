@@ -41,6 +41,8 @@ class AdminServer {
     int64_t max_connections = 64;
     int64_t idle_timeout_ns = 5'000'000'000;
     int64_t read_timeout_ns = 2'000'000'000;
+    // A listening socket to adopt instead of binding (core/inherited_socket.h); -1: bind.
+    int adopted_fd = -1;
   };
 
   // Binds the admin listener (a bind failure is returned here). `metrics` is read at each scrape.
@@ -54,6 +56,11 @@ class AdminServer {
   absl::Status Start();
   // Closes the admin connections and joins the admin thread. Idempotent.
   void Stop();
+
+  // The listening socket's descriptor (for handing it to a successor process), and giving it up
+  // without accepting its queue once the successor holds it; open connections stay.
+  int listening_fd() const;
+  void ReleaseListener();
 
   // The bound address, with the real port when 0 was configured.
   const core::SocketAddress& bound_address() const;

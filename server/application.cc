@@ -8,12 +8,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+
 #include "metrics/callback_metric.h"
 #include "metrics/process_collector.h"
 #include "metrics/worker_stats_collector.h"
 #include "server/fd_limit.h"
 #include "server/config/schema.h"
 #include "server/logging.h"
+#include "server/upgrade/adoption.h"
+#include "server/upgrade/pid_file.h"
 #include "server/version.h"
 
 namespace shoal::server {
@@ -33,6 +38,7 @@ sigset_t HandledSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
@@ -115,18 +121,22 @@ class Application::SignalHandler final : public core::IoHandler {
   core::ScopedFd fd_;
 };
 
-Application::Application(const Config& config, std::string config_path)
-    : config_(config), config_path_(std::move(config_path)) {}
+Application::Application(const Config& config, std::string config_path, StartContext start)
+    : config_(config), config_path_(std::move(config_path)), start_(std::move(start)) {}
 
 Application::~Application() {
+  upgrade_.reset();
+  if (main_loop_) main_loop_->timers().Cancel(&hand_over_grace_);
   if (admin_) admin_->Stop();
   if (server_) server_->Stop();
   if (signals_ && main_loop_) main_loop_->Remove(signals_->fd());
 }
 
 absl::StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
-                                                                  std::string config_path) {
-  std::unique_ptr<Application> application(new Application(config, std::move(config_path)));
+                                                                  std::string config_path,
+                                                                  StartContext start) {
+  std::unique_ptr<Application> application(
+      new Application(config, std::move(config_path), std::move(start)));
   if (auto status = application->Init(); !status.ok()) return status;
   return application;
 }
@@ -153,6 +163,13 @@ absl::Status Application::Init() {
 
   auto options = ServerOptionsFrom(config_);
   if (!options.ok()) return options.status();
+  auto admin_address = core::SocketAddress::Parse(config_.admin.address);
+  if (!admin_address.ok()) return admin_address.status();
+  auto plan = upgrade::PlanAdoption(start_.inherited, *options, *admin_address);
+  if (!plan.ok()) return plan.status();
+  for (const std::string& note : plan->notes) spdlog::info("inherited sockets: {}", note);
+  adopted_inherited_fds_ = plan->adopted_fds;
+  surplus_inherited_ = plan->surplus;
   ReportFdLimit(config_, static_cast<uint64_t>(options->workers));
   protocols_.assign(static_cast<size_t>(options->workers), {});
   std::vector<const protocols::Registration*> registrations;
@@ -173,11 +190,15 @@ absl::Status Application::Init() {
       });
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
-  return InitAdmin();
+  absl::Status admin = InitAdmin(plan->admin_fd);
+  // The server and the admin endpoint hold their own copies of what they adopted.
+  start_.inherited = upgrade::InheritedSockets();
+  return admin;
 }
 
-absl::Status Application::InitAdmin() {
+absl::Status Application::InitAdmin(int adopted_admin_fd) {
   metrics_ = std::make_shared<metrics::Metrics>();
+  InitUpgradeMetrics();
   metrics::AddBuildInfo(metrics_->registry(), kVersion);
   std::vector<const core::WorkerStats*> worker_stats;
   for (const auto& worker : server_->workers()) worker_stats.push_back(&worker->stats());
@@ -193,6 +214,7 @@ absl::Status Application::InitAdmin() {
   AdminServer::Options options;
   options.address = *address;
   options.tick_ns = ToNanos(config_.timeouts.tick);
+  options.adopted_fd = adopted_admin_fd;
   auto admin = AdminServer::Create(options, metrics_, ConfigToYaml(config_));
   if (!admin.ok()) {
     return absl::Status(admin.status().code(),
@@ -218,9 +240,11 @@ int Application::Run() {
   }
   spdlog::info("admin: listening on {} (/metrics /healthz /readyz /config)",
                admin_->bound_address().ToString());
+  AnnounceServing();
   main_loop_->Run();
   server_->Stop();
   admin_->Stop();
+  if (!start_.pid_file.empty()) upgrade::RemovePidFileIfOurs(start_.pid_file, getpid());
   spdlog::info("shut down cleanly");
   FlushLogsFor(absl::Seconds(1));
   return kExitOk;
@@ -231,17 +255,29 @@ void Application::OnSignal(int signal_number) {
     Reload();
     return;
   }
+  if (signal_number == SIGUSR2) {
+    StartUpgrade();
+    return;
+  }
   if (draining_) {
     spdlog::warn("second {} during drain: exiting now", strsignal(signal_number));
     FlushLogsFor(absl::Milliseconds(200));
     std::_Exit(kExitRuntimeFailure);
   }
+  if (upgrade_) {
+    spdlog::warn("{} during an upgrade: stopping the successor (pid {})",
+                 strsignal(signal_number), upgrade_->successor_pid());
+    upgrade_.reset();
+  }
+  BeginDrain(strsignal(signal_number));
+}
+
+void Application::BeginDrain(const std::string& why) {
   draining_ = true;
   // Not ready from now on: load balancers stop sending before any listener closes.
   admin_->SetDraining();
   int64_t deadline = core::DeadlineAfter(core::MonotonicNowNs(), ToNanos(config_.timeouts.drain));
-  spdlog::info("{}: draining (deadline {})", strsignal(signal_number),
-               FormatConfigDuration(config_.timeouts.drain));
+  spdlog::info("{}: draining (deadline {})", why, FormatConfigDuration(config_.timeouts.drain));
   core::EventLoop* loop = main_loop_.get();
   server_->Drain(deadline, [loop] { loop->Quit(); });
 }

@@ -9,6 +9,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl netcat-openbsd xxd procps iproute2 redis-tools wrk
   prometheus  # promtool and a real Prometheus server for the metrics end-to-end tests
+  # --- upgrade / socket activation ---
+  systemd  # systemd-socket-activate for the socket activation end-to-end test
+  # ---
   "$@"
 )
 

@@ -40,7 +40,7 @@ std::vector<RespCommandSpec> BuildTable() {
   return {
       {Id::kPing, "ping", -1, {"fast"}, connection, "Returns the server's liveliness response.",
        "1.0.0", "connection", "O(1)", {{"message", "string", true}}, {}},
-      {Id::kEcho, "echo", 2, {"fast"}, connection, "Returns the given string.", "1.0.0",
+      {Id::kEcho, "echo", 2, {"loading", "stale", "fast"}, connection, "Returns the given string.", "1.0.0",
        "connection", "O(1)", {{"message", "string"}}, {}},
       {Id::kQuit, "quit", -1, handshake, connection, "Closes the connection.", "1.0.0",
        "connection", "O(1)", {}, {}},
@@ -55,7 +55,7 @@ std::vector<RespCommandSpec> BuildTable() {
       {Id::kInfo, "info", -1, {"loading", "stale"}, {"@slow", "@dangerous"},
        "Returns information and statistics about the server.", "1.0.0", "server", "O(1)",
        {{"section", "string", true, true}}, {}},
-      {Id::kClient, "client", -2, {"sentinel"}, {"@slow"},
+      {Id::kClient, "client", -2, {}, {"@slow"},
        "A container for client connection commands.", "2.4.0", "connection",
        "Depends on subcommand.", {}, std::move(client_subcommands)},
       {Id::kCommand, "command", -1, {"loading", "stale"}, slow_connection,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/protocols/http/wire.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -17,19 +18,10 @@ namespace {
 class HttpEndpointsE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string config = WriteTempFile("http_endpoints.yaml",
-                                             "workers: 2\n"
-                                             "listeners:\n"
-                                             "  - name: http\n"
-                                             "    address: 127.0.0.1:0\n"
-                                             "    protocol: http\n"
-                                             "limits:\n"
-                                             "  max_delay: 2s\n"
-                                             "admin:\n"
-                                             "  address: 127.0.0.1:0\n");
+    const std::string config =
+        WriteTempFile("http_endpoints.yaml", ServerConfig("http", 2, "limits:\n  max_delay: 2s\n"));
     server_ = new Subprocess({ShoalBinaryPath(), "--config=" + config});
-    auto line = server_->WaitForStderrLine("listening:", seconds(20));
-    port_ = line.has_value() ? PortFromListeningLine(*line) : 0;
+    port_ = WaitForPorts(*server_).listener;
   }
 
   static void TearDownTestSuite() {

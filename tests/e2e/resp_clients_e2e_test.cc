@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -18,17 +19,10 @@ namespace {
 class RespClientsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string config = WriteTempFile("resp_clients.yaml",
-                                             "workers: 2\n"
-                                             "listeners:\n"
-                                             "  - name: resp\n"
-                                             "    address: 127.0.0.1:0\n"
-                                             "    protocol: resp\n"
-                                             "admin:\n"
-                                             "  address: 127.0.0.1:0\n");
-    server_ = new Subprocess({ShoalBinaryPath(), "--config=" + config});
-    auto line = server_->WaitForStderrLine("listening:", seconds(20));
-    port_ = line.has_value() ? std::to_string(PortFromListeningLine(*line)) : "";
+    server_ = new Subprocess({ShoalBinaryPath(), "--config=" + WriteTempFile("resp_clients.yaml",
+                                                                             ServerConfig("resp", 2))});
+    const int port = WaitForPorts(*server_).listener;
+    port_ = port > 0 ? std::to_string(port) : "";
   }
 
   static void TearDownTestSuite() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/client_socket.h"
+#include "tests/support/shoal_process.h"
 #include "tests/support/subprocess.h"
 
 namespace shoal::testing {
@@ -147,18 +148,10 @@ std::string Printable(std::string_view bytes) {
 }
 
 uint16_t StartShoal(std::unique_ptr<Subprocess>& shoal) {
-  const std::string config = WriteTempFile("resp_compat.yaml",
-                                           "workers: 1\n"
-                                           "listeners:\n"
-                                           "  - name: resp\n"
-                                           "    address: 127.0.0.1:0\n"
-                                           "    protocol: resp\n"
-                                           "admin:\n"
-                                           "  address: 127.0.0.1:0\n");
-  shoal = std::make_unique<Subprocess>(
-      std::vector<std::string>{ShoalBinaryPath(), "--config=" + config});
-  auto line = shoal->WaitForStderrLine("listening:", seconds(20));
-  return line.has_value() ? static_cast<uint16_t>(PortFromListeningLine(*line)) : 0;
+  shoal = std::make_unique<Subprocess>(std::vector<std::string>{
+      ShoalBinaryPath(), "--config=" + WriteTempFile("resp_compat.yaml", ServerConfig("resp", 1))});
+  const int port = WaitForPorts(*shoal).listener;
+  return port > 0 ? static_cast<uint16_t>(port) : 0;
 }
 
 // redis-server on a port that was free a moment ago; 0 if it did not answer PING in time.

@@ -191,46 +191,30 @@ RespParse RespRequestParser::ParseInline(std::string_view input, const RespSetti
     while (i < n && IsBlank(line[i])) ++i;
     if (i == n) break;
     const size_t start = inline_arguments_.size();
-    bool in_double = false;
-    bool in_single = false;
+    char quote = 0;  // '"' or '\'' inside quotes
     bool done = false;
     while (!done) {
       const char c = i < n ? line[i] : '\0';
       const bool more = i + 1 < n;
-      if (in_double) {
-        if (c == '\\' && i + 3 < n && line[i + 1] == 'x' && HexValue(line[i + 2]) >= 0 &&
-            HexValue(line[i + 3]) >= 0) {
-          inline_arguments_.push_back(
-              static_cast<char>(HexValue(line[i + 2]) * 16 + HexValue(line[i + 3])));
-          i += 3;
-        } else if (c == '\\' && more) {
-          inline_arguments_.push_back(Unescaped(line[++i]));
-        } else if (c == '"') {
-          if (more && !IsBlank(line[i + 1])) break;
-          done = true;
-        } else if (i == n) {
-          break;
-        } else {
-          inline_arguments_.push_back(c);
-        }
-      } else if (in_single) {
-        if (c == '\\' && more && line[i + 1] == '\'') {
-          ++i;
-          inline_arguments_.push_back('\'');
-        } else if (c == '\'') {
-          if (more && !IsBlank(line[i + 1])) break;
-          done = true;
-        } else if (i == n) {
-          break;
-        } else {
-          inline_arguments_.push_back(c);
-        }
+      if (quote == '"' && c == '\\' && i + 3 < n && line[i + 1] == 'x' &&
+          HexValue(line[i + 2]) >= 0 && HexValue(line[i + 3]) >= 0) {
+        inline_arguments_.push_back(
+            static_cast<char>(HexValue(line[i + 2]) * 16 + HexValue(line[i + 3])));
+        i += 3;
+      } else if (quote != 0 && c == '\\' && more && (quote == '"' || line[i + 1] == '\'')) {
+        inline_arguments_.push_back(Unescaped(line[++i]));
+      } else if (quote != 0 && c == quote) {
+        // A closing quote must be followed by a blank or the end.
+        if (more && !IsBlank(line[i + 1])) break;
+        done = true;
+      } else if (quote != 0 && i == n) {
+        break;
+      } else if (quote != 0) {
+        inline_arguments_.push_back(c);
       } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || i == n) {
         done = true;
-      } else if (c == '"') {
-        in_double = true;
-      } else if (c == '\'') {
-        in_single = true;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
       } else {
         inline_arguments_.push_back(c);
       }

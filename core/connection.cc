@@ -28,6 +28,7 @@ Connection::Connection(ConnectionOwner& owner, ScopedFd fd, ListenerStats& stats
 
 Connection::~Connection() {
   owner_.loop().timers().Cancel(this);
+  owner_.loop().timers().Cancel(&session_timer_);
   owner_.loop().CancelReady(this);
 }
 
@@ -86,6 +87,7 @@ void Connection::Close(CloseReason reason) {
   }
   owner_.loop().Remove(fd_.get());
   owner_.loop().timers().Cancel(this);
+  owner_.loop().timers().Cancel(&session_timer_);
   owner_.loop().CancelReady(this);
   output_.Clear();
   // Forwarding cut short: the output ends inside a unit (session.h, ForwardInput).
@@ -94,6 +96,26 @@ void Connection::Close(CloseReason reason) {
   stats_.CountClose(reason);
   stats_.active.Add(-1);
   owner_.OnConnectionClosed(this, reason);
+}
+
+void Connection::StartTimer(int64_t delay_ns) {
+  if (closing_.state != State::kOpen) return;
+  owner_.loop().timers().Schedule(&session_timer_, DeadlineAfter(now_ns(), delay_ns));
+}
+
+void Connection::OnSessionTimer() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  if (closing_.state != State::kOpen) return;
+  session_->OnTimer();
+  if (closing_.state == State::kClosed) return;
+  // A request the session held back may be in progress now: its read deadline starts.
+  const bool in_progress = !input_state_.peer_shut_down &&
+                           (input_state_.forward_remaining > 0 || session_->RequestInProgress());
+  if (in_progress) clock_.request_started_ns = now_ns();
+  clock_.request_in_progress = in_progress;
+  ArmDeadline();
+  Flush();
+  if (closing_.state != State::kClosed) MaybeFinishDrain();
 }
 
 void Connection::BeginDrain() {

@@ -213,6 +213,7 @@ class Connection final : private SessionContext,
   void ForwardInput(uint64_t bytes) override;
   void CountRequests(uint64_t n) override;
   void CloseAfterFlush(CloseReason reason) override;
+  void StartTimer(int64_t delay_ns) override;
   int64_t now_ns() const override { return owner_.loop().now_ns(); }
   int64_t wall_seconds() const override { return owner_.loop().wall_seconds(); }
   std::string PeerName() const override;
@@ -243,6 +244,18 @@ class Connection final : private SessionContext,
   DeadlineCheck EvaluateDeadlines(int64_t now) const;
   void ArmDeadline();
 
+  // The session's timer (SessionContext::StartTimer), apart from the deadline timer.
+  class SessionTimer final : public Timer {
+   public:
+    explicit SessionTimer(Connection& connection) : connection_(connection) {}
+    ~SessionTimer() override = default;
+
+   private:
+    void OnExpire() override { connection_.OnSessionTimer(); }
+    Connection& connection_;
+  };
+  void OnSessionTimer();
+
   ConnectionOwner& owner_;
   ScopedFd fd_;
   ListenerStats& stats_;
@@ -255,6 +268,7 @@ class Connection final : private SessionContext,
   DeadlineClock clock_;
   RequestTiming timing_;
   bool write_interest_ = false;
+  SessionTimer session_timer_{*this};
 };
 
 }  // namespace shoal::core

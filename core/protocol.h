@@ -24,6 +24,9 @@ class Session {
   // The bytes announced with SessionContext::ForwardInput have all been forwarded to the output.
   virtual void OnForwardComplete() {}
 
+  // The timer started with SessionContext::StartTimer is due.
+  virtual void OnTimer() {}
+
   // The peer sent FIN: no more input will arrive. Complete requests already consumed are still
   // answered; the default closes the connection once its output is flushed.
   virtual void OnPeerShutdown() { connection().CloseAfterFlush(CloseReason::kPeerClosed); }

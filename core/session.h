@@ -39,6 +39,11 @@ class SessionContext {
   // Reads no more requests; closes once queued output is written (or the write deadline passes).
   virtual void CloseAfterFlush(CloseReason reason) = 0;
 
+  // Calls Session::OnTimer once, `delay_ns` (>= 0) from now, on the worker's timer wheel (so up
+  // to one tick late); a later call replaces a pending one. Output the session Sends from OnTimer
+  // is written as after OnData. Nothing fires once the connection is closing.
+  virtual void StartTimer(int64_t delay_ns) = 0;
+
   // Monotonic nanoseconds and wall-clock seconds, both cached at the start of the loop turn.
   virtual int64_t now_ns() const = 0;
   virtual int64_t wall_seconds() const = 0;

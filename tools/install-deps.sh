@@ -15,6 +15,12 @@ packages=(
   "$@"
 )
 
+# --- RESP client compatibility (tests/e2e/resp_*): redis-server to compare replies with, redis-py;
+# ioredis and node-redis come from npm at the end of this script.
+packages+=(redis-server python3-redis)
+command -v npm >/dev/null || packages+=(nodejs npm)
+# --- end of RESP client packages
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -29,3 +35,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# --- RESP client compatibility: ioredis and node-redis (npm, pinned) into a project-local
+# directory that tests/e2e/resp_clients_e2e_test reads ($SHOAL_TEST_NODE_DIR, default
+# /opt/shoal-test-node). Nothing is fetched when both are there at these versions.
+node_dir=${SHOAL_TEST_NODE_DIR:-/opt/shoal-test-node}
+node_clients=(ioredis@6.0.0 redis@6.3.1)
+if ! node -e 'process.exit(require(process.argv[1] + "/node_modules/ioredis/package.json").version === "6.0.0" &&
+    require(process.argv[1] + "/node_modules/redis/package.json").version === "6.3.1" ? 0 : 1)' \
+    "$node_dir" 2>/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: npm installing ${node_clients[*]} into $node_dir" >&2
+  $sudo mkdir -p "$node_dir"
+  $sudo npm install --prefix "$node_dir" --no-audit --no-fund --silent "${node_clients[@]}" >/dev/null
+fi
+# --- end of RESP client npm packages

@@ -62,6 +62,10 @@ const Key<Config> kConfigKeys[] = {
      kLive,
      "bytes held for peers (input buffers and queued output) by the whole process; at the limit "
      "the largest stalled holders are shed (memory_pressure); 0 = 8 x worker_budget x workers"},
+    {"limits.max_delay",
+     DurationKey<C>{&Member<C, &C::limits, &LimitsConfig::max_delay>, absl::Seconds(5),
+                    {absl::ZeroDuration(), MaxConfigDuration()}},
+     kLive, "longest http GET /delay/DURATION; keep it below timeouts.read"},
     {"timeouts.idle",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::idle>, absl::Seconds(60),
                     kPositiveDuration},

@@ -42,6 +42,7 @@ struct LimitsConfig {
   uint64_t max_connections_per_source{};
   uint64_t connection_rate_per_source{};
   uint64_t max_memory{};
+  absl::Duration max_delay{};
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 

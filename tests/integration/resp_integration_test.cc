@@ -23,7 +23,8 @@ TEST(RespIntegration, PipelinedCommandsAreAnsweredInOrderAndQuitCloses) {
                                "PING\r\n" + RespCommand({"GET", "key"}) +
                                RespCommand({"ECHO", ""});
   const std::string replies =
-      "+PONG\r\n$11\r\nhello world\r\n+PONG\r\n-ERR unknown command 'GET'\r\n$0\r\n\r\n";
+      "+PONG\r\n$11\r\nhello world\r\n+PONG\r\n"
+      "-ERR unknown command 'GET', with args beginning with: 'key' \r\n$0\r\n\r\n";
   ASSERT_TRUE(SendAll(fd->get(), requests, seconds(10)).ok());
   auto answered = ReadExactly(fd->get(), replies.size(), seconds(10));
   ASSERT_TRUE(answered.ok()) << answered.status();

@@ -52,6 +52,7 @@ limits:
   max_connections: 5000
   max_frame_bytes: 4MiB
   max_header_bytes: 8192
+  max_delay: 250ms
 timeouts:
   idle: 5m
   read: 2500ms
@@ -84,6 +85,7 @@ Config FullConfig() {
       {"redis.1", "0.0.0.0:6380", "resp", 4096, true},
   };
   c.limits = {5000, 4u << 20, 8192};
+  c.limits.max_delay = absl::Milliseconds(250);
   c.timeouts.idle = absl::Minutes(5);
   c.timeouts.read = absl::Milliseconds(2500);
   c.timeouts.write = absl::Hours(1);

@@ -52,8 +52,8 @@ headers_config=(tests/fuzz/fuzz_support.h server/config.h server/config/*.h core
 libs_config=(-DSPDLOG_FMT_EXTERNAL -DSPDLOG_COMPILED_LIB -lspdlog -lfmt -lyaml-cpp
   "${absl_libs[@]}" -lpthread)
 
-sources_resp=(tests/fuzz/resp_fuzzer.cc server/protocols/resp/wire.cc)
-headers_resp=(tests/fuzz/fuzz_support.h server/protocols/resp/wire.h)
+sources_resp=(tests/fuzz/resp_fuzzer.cc server/protocols/resp/{wire,request_parser,command_table,commands}.cc)
+headers_resp=(tests/fuzz/fuzz_support.h server/protocols/resp/{wire,request_parser,command_table,commands}.h)
 libs_resp=()
 
 targets=("$@")

@@ -1,6 +1,7 @@
 #include "server/protocols/http/http_protocol.h"
 
 #include "server/protocols/http/response.h"
+#include "server/protocols/http/test_endpoints.h"
 
 namespace shoal::http {
 
@@ -11,7 +12,16 @@ Limits LimitsFrom(const server::Config& config) {
   return limits;
 }
 
+EndpointLimits EndpointLimitsFrom(const server::Config& config) {
+  return EndpointLimits{config.limits.max_frame_bytes,
+                        absl::ToInt64Nanoseconds(config.limits.max_delay)};
+}
+
 namespace {
+
+// A response body kept in the session's storage above this is released after sending, so an
+// idle connection does not hold a large /bytes body.
+constexpr size_t kKeptStorageBytes = 64 * 1024;
 
 class HttpSession final : public core::Session {
  public:
@@ -19,6 +29,41 @@ class HttpSession final : public core::Session {
       : Session(connection), protocol_(protocol), parser_(protocol.limits()) {}
 
   size_t OnData(std::string_view input) override {
+    if (delayed_ || !held_.empty()) {
+      if (!closing_ && Hold(input) && !delayed_) ProcessHeld();
+      return input.size();
+    }
+    const size_t used = Process(input);
+    // Behind a delayed response the rest waits in held_: no new bytes may come to present it.
+    if (delayed_ && used < input.size()) Hold(input.substr(used));
+    return delayed_ ? input.size() : used;
+  }
+
+  void OnTimer() override {
+    if (!delayed_) return;
+    delayed_ = false;
+    connection().CountRequests(1);
+    Finish();
+    if (!closing_ && !held_.empty()) ProcessHeld();
+    if (peer_shut_down_ && !delayed_ && !closing_) {
+      connection().CloseAfterFlush(core::CloseReason::kPeerClosed);
+    }
+  }
+
+  void OnPeerShutdown() override {
+    // The delayed response and what the client pipelined behind it are still answered.
+    if (delayed_) {
+      peer_shut_down_ = true;
+      return;
+    }
+    connection().CloseAfterFlush(core::CloseReason::kPeerClosed);
+  }
+
+  bool RequestInProgress() const override { return partial_ || delayed_ || !held_.empty(); }
+
+ private:
+  // Parses and answers the requests in `input` up to a delayed response; returns the bytes used.
+  size_t Process(std::string_view input) {
     if (!partial_ && !closing_) {
       // Between requests: a reload's limits apply from the request that starts now.
       parser_.set_limits(protocol_.limits());
@@ -26,7 +71,7 @@ class HttpSession final : public core::Session {
     }
     size_t position = 0;
     uint64_t requests = 0;
-    while (!closing_) {
+    while (!closing_ && !delayed_) {
       ParseResult result = parser_.Parse(input.substr(position), body_);
       if (result.status != ParseStatus::kError) position += result.consumed;
       if (result.status == ParseStatus::kNeedMore) break;
@@ -47,9 +92,9 @@ class HttpSession final : public core::Session {
         SendError(result.error_status);
         break;
       }
-      ++requests;
       const Request& request = parser_.request();
       Respond(request, /*close_after=*/!request.keep_alive);
+      if (!delayed_) ++requests;
       parser_.set_limits(protocol_.limits());  // takes effect at the Reset: the next request
       parser_.Reset();
       continue_sent_ = false;
@@ -61,22 +106,46 @@ class HttpSession final : public core::Session {
     return position;
   }
 
-  bool RequestInProgress() const override { return partial_; }
+  // Keeps `input` for after the delayed response; false (and the connection closed) when that
+  // would hold more than one request of the largest size.
+  bool Hold(std::string_view input) {
+    const Limits& limits = protocol_.limits();
+    if (held_.size() + input.size() > limits.max_header_bytes + limits.max_body_bytes) {
+      held_.clear();
+      closing_ = true;
+      connection().Close(core::CloseReason::kFrameTooLarge);
+      return false;
+    }
+    held_.append(input);
+    return true;
+  }
 
- private:
+  void ProcessHeld() { held_.erase(0, Process(held_)); }
+
   void Respond(const Request& request, bool close_after) {
     response_.status = 200;
     response_.content_type = "text/plain";
     response_.body = {};
     response_.extra_fields = {};
+    response_.delay_ns = 0;
+    response_.limits = protocol_.endpoint_limits();
     protocol_.router().Dispatch(request, response_);
-    const bool client_error = response_.status >= 400 && response_.status < 500;
-    const bool keep_alive = !close_after && !client_error;
-    WriteResponse(request.method == Method::kHead, request.version, keep_alive);
-    if (!keep_alive) {
+    pending_ = {request.method == Method::kHead, request.version, !close_after};
+    if (response_.delay_ns > 0) {
+      delayed_ = true;
+      connection().StartTimer(response_.delay_ns);
+      return;
+    }
+    Finish();
+  }
+
+  // Sends response_ as Respond prepared it.
+  void Finish() {
+    WriteResponse(pending_.head_only, pending_.version, pending_.keep_alive);
+    if (response_.storage.capacity() > kKeptStorageBytes) std::string().swap(response_.storage);
+    if (!pending_.keep_alive) {
       closing_ = true;
-      connection().CloseAfterFlush(client_error ? core::CloseReason::kProtocolError
-                                                : core::CloseReason::kPeerClosed);
+      connection().CloseAfterFlush(core::CloseReason::kPeerClosed);
     }
   }
 
@@ -104,10 +173,21 @@ class HttpSession final : public core::Session {
     if (!head_only) connection().Send(response_.body);
   }
 
+  // How response_ is to be written, decided when its request was read.
+  struct PendingResponse {
+    bool head_only = false;
+    Version version = Version::kHttp11;
+    bool keep_alive = true;
+  };
+
   HttpProtocol& protocol_;
   RequestParser parser_;
   std::string body_;
   Response response_;
+  PendingResponse pending_;
+  std::string held_;  // input received behind a delayed response
+  bool delayed_ = false;
+  bool peer_shut_down_ = false;
   bool continue_sent_ = false;
   bool partial_ = false;
   // A response that ends the connection was sent: no further request is parsed or answered.
@@ -156,6 +236,7 @@ std::shared_ptr<const Router> MakeDefaultRouter() {
     response.content_type = "application/octet-stream";
     response.body = request.body;
   });
+  AddTestEndpoints(*router);
   return router;
 }
 

@@ -1,11 +1,17 @@
 // The HTTP/1.1 protocol on core/: keep-alive, pipelining (responses in request order),
 // Expect: 100-continue, HEAD, a Date field formatted at most once per second per worker, and the
-// parser's strictness. After an error response the connection closes, and requests pipelined
-// behind it are dropped unanswered: every error from the parser (4xx, 501, 505), and a 4xx from
-// the router or a handler (404, 405, ...). A handler's 5xx (e.g. the admin endpoint's 503 while
-// draining) keeps the connection. Close reasons: frame_too_large for 413, protocol_error for the
-// other errors, peer_closed when the client's keep-alive rules end the connection
-// (Connection: close, HTTP/1.0 without keep-alive).
+// parser's strictness. Every parser error (4xx, 501, 505) is answered, then the connection
+// closes and requests pipelined behind it are dropped unanswered (close reason frame_too_large
+// for 413, protocol_error otherwise). Responses from the router and its handlers, 404 and 405
+// included, keep the connection open (they are requests like others), except a 404/405 answered
+// before an announced body (Expect: 100-continue), which closes since the body is never read.
+// peer_closed when the client's keep-alive rules end the connection (Connection: close,
+// HTTP/1.0 without keep-alive).
+//
+// A handler may ask for its response to be sent later (Response::delay_ns, GET /delay): the
+// session arms the connection's timer and holds the requests pipelined behind it, at most
+// max_header_bytes + max_body_bytes of them (more closes the connection, frame_too_large),
+// answering them in order once the delayed response is sent.
 //
 // Threading: one HttpProtocol per worker and listener, on that worker's thread; the Router it
 // uses is shared read-only. Registered as "http" (registration.cc) with MakeDefaultRouter().
@@ -26,16 +32,23 @@ namespace shoal::http {
 
 // limits.max_header_bytes and limits.max_frame_bytes (the body).
 Limits LimitsFrom(const server::Config& config);
+// limits.max_frame_bytes and limits.max_delay.
+EndpointLimits EndpointLimitsFrom(const server::Config& config);
 
 class HttpProtocol final : public protocols::LiveProtocol {
  public:
-  HttpProtocol(const Limits& limits, std::shared_ptr<const Router> router)
-      : limits_(limits), router_(std::move(router)) {}
+  HttpProtocol(const Limits& limits, std::shared_ptr<const Router> router,
+               const EndpointLimits& endpoint_limits = {})
+      : limits_(limits), endpoint_limits_(endpoint_limits), router_(std::move(router)) {}
   std::unique_ptr<core::Session> NewSession(core::SessionContext& connection) override;
 
   // Worker thread only. New limits apply to requests parsed from then on.
-  void Apply(const server::Config& config) override { limits_ = LimitsFrom(config); }
+  void Apply(const server::Config& config) override {
+    limits_ = LimitsFrom(config);
+    endpoint_limits_ = EndpointLimitsFrom(config);
+  }
   const Limits& limits() const { return limits_; }
+  const EndpointLimits& endpoint_limits() const { return endpoint_limits_; }
   const Router& router() const { return *router_; }
   // The bytes of the response head for `head` (whose date is ignored) at `unix_seconds`. The
   // head of the previous call is reused when every field and the second are the same, which is
@@ -55,13 +68,15 @@ class HttpProtocol final : public protocols::LiveProtocol {
   };
 
   Limits limits_;
+  EndpointLimits endpoint_limits_;
   std::shared_ptr<const Router> router_;
   DateCache date_cache_;
   CachedHead cached_head_;
   std::string head_scratch_;  // heads with extra fields, which are not cached
 };
 
-// The default routes: GET /plaintext -> "Hello, World!", POST /echo -> the body.
+// The default routes: GET /plaintext -> "Hello, World!", POST /echo -> the body, and the test
+// endpoints of test_endpoints.h (/bytes/N, /delay/DURATION, /status/CODE).
 std::shared_ptr<const Router> MakeDefaultRouter();
 
 }  // namespace shoal::http

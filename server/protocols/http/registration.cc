@@ -8,7 +8,7 @@ namespace {
 std::unique_ptr<protocols::LiveProtocol> Make(const server::Config& config,
                                               const server::ListenerConfig&) {
   static const std::shared_ptr<const Router> router = MakeDefaultRouter();
-  return std::make_unique<HttpProtocol>(LimitsFrom(config), router);
+  return std::make_unique<HttpProtocol>(LimitsFrom(config), router, EndpointLimitsFrom(config));
 }
 
 const protocols::Registrar kHttp({kHttpName, &Make, "request_parser",

@@ -133,23 +133,22 @@ bool ParseContentLength(std::string_view s, uint64_t& length) {
   return true;
 }
 
-// 0 for exactly "chunked"; 501 for codings we lack followed by a final chunked; else 400.
+// 0 when the list (RFC 9110 5.6.1: empty elements ignored, OWS, case-insensitive) is exactly
+// "chunked"; 501 for codings we lack followed by a final chunked; else 400.
 int TransferEncodingError(std::string_view value) {
-  if (EqualsIgnoreCase(value, "chunked")) return 0;
-  const size_t last_comma = value.rfind(',');
-  if (last_comma == std::string_view::npos ||
-      !EqualsIgnoreCase(TrimWhitespace(value.substr(last_comma + 1)), "chunked")) {
-    return 400;
-  }
-  std::string_view others = value.substr(0, last_comma);
-  while (true) {
-    const size_t comma = others.find(',');
-    const std::string_view coding = TrimWhitespace(others.substr(0, comma));
+  size_t codings = 0;
+  bool chunked_last = false;
+  bool malformed = false;
+  ForEachListElement(value, [&](std::string_view coding) {
+    ++codings;
+    // chunked must be the final coding, and only once.
+    malformed = malformed || chunked_last;
+    chunked_last = EqualsIgnoreCase(coding, "chunked");
     const std::string_view name = TrimWhitespace(coding.substr(0, coding.find(';')));
-    if (!IsToken(name) || EqualsIgnoreCase(name, "chunked")) return 400;
-    if (comma == std::string_view::npos) return 501;
-    others.remove_prefix(comma + 1);
-  }
+    if (!chunked_last && (!IsToken(name) || EqualsIgnoreCase(name, "chunked"))) malformed = true;
+  });
+  if (malformed || !chunked_last) return 400;
+  return codings == 1 ? 0 : 501;
 }
 
 size_t CountHexDigits(std::string_view s, size_t max_count) {

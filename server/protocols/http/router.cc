@@ -38,26 +38,38 @@ std::string_view TargetPath(std::string_view target) {
 }
 
 void Router::Add(Method method, std::string path, Handler handler) {
-  routes_.push_back(Route{method, std::move(path), std::move(handler), ""});
+  AddRoute(Route{method, std::move(path), false, std::move(handler), ""});
+}
+
+void Router::AddPrefix(Method method, std::string prefix, Handler handler) {
+  AddRoute(Route{method, std::move(prefix), true, std::move(handler), ""});
+}
+
+void Router::AddRoute(Route added) {
+  routes_.push_back(std::move(added));
+  const Route& last = routes_.back();
+  auto same_path = [&](const Route& route) {
+    return route.path == last.path && route.prefix == last.prefix;
+  };
   // Recompute the Allow field of every route on this path.
   std::string methods;
   for (const Route& route : routes_) {
-    if (route.path != routes_.back().path) continue;
+    if (!same_path(route)) continue;
     if (!methods.empty()) methods += ", ";
     methods += MethodName(route.method);
     if (route.method == Method::kGet) methods += ", HEAD";
   }
   for (Route& route : routes_) {
-    if (route.path == routes_.back().path) route.allow_field = "Allow: " + methods + "\r\n";
+    if (same_path(route)) route.allow_field = "Allow: " + methods + "\r\n";
   }
 }
 
-const Router::Route* Router::Find(const Request& request, bool* path_known) const {
+const Router::Route* Router::Find(const Request& request, const Route** on_path) const {
   std::string_view path = TargetPath(request.target);
-  *path_known = false;
+  *on_path = nullptr;
   for (const Route& route : routes_) {
-    if (route.path != path) continue;
-    *path_known = true;
+    if (route.prefix ? !path.starts_with(route.path) : route.path != path) continue;
+    *on_path = &route;
     if (route.method == request.method ||
         (route.method == Method::kGet && request.method == Method::kHead)) {
       return &route;
@@ -67,31 +79,26 @@ const Router::Route* Router::Find(const Request& request, bool* path_known) cons
 }
 
 bool Router::Matches(const Request& request) const {
-  bool path_known;
-  return Find(request, &path_known) != nullptr;
+  const Route* on_path;
+  return Find(request, &on_path) != nullptr;
 }
 
 void Router::Dispatch(const Request& request, Response& response) const {
-  bool path_known;
-  const Route* route = Find(request, &path_known);
+  const Route* on_path;
+  const Route* route = Find(request, &on_path);
   if (route != nullptr) {
     route->handler(request, response);
     return;
   }
   response.content_type = "text/plain";
-  if (!path_known) {
+  if (on_path == nullptr) {
     response.status = 404;
     response.body = "Not Found\n";
     return;
   }
   response.status = 405;
   response.body = "Method Not Allowed\n";
-  for (const Route& candidate : routes_) {
-    if (candidate.path == TargetPath(request.target)) {
-      response.extra_fields = candidate.allow_field;
-      break;
-    }
-  }
+  response.extra_fields = on_path->allow_field;
 }
 
 }  // namespace shoal::http

@@ -1,5 +1,6 @@
 #include "server/protocols/resp/resp_protocol.h"
 #include "server/protocols/registry.h"
+#include "server/protocols/resp/wire.h"
 
 namespace shoal::server {
 namespace {

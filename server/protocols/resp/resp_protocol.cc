@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "server/log_rate_limit.h"
+#include "server/protocols/resp/commands.h"
 
 namespace shoal::server {
 
@@ -12,10 +15,18 @@ RespSettings RespSettingsFrom(const Config& config) {
 
 namespace {
 
+// CLIENT ID: unique across the process's RESP connections, from 1.
+uint64_t NextClientId() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 class RespSession final : public core::Session {
  public:
   RespSession(core::SessionContext& connection, RespProtocol& protocol)
-      : Session(connection), protocol_(protocol) {}
+      : Session(connection), protocol_(protocol) {
+    client_.id = NextClientId();
+  }
 
   size_t OnData(std::string_view input) override {
     std::string& out = protocol_.reply_scratch();
@@ -25,13 +36,10 @@ class RespSession final : public core::Session {
     bool close_after = false;
     core::CloseReason reason = core::CloseReason::kPeerClosed;
     while (position < input.size()) {
-      RespCommand command;
-      RespParse parse = ParseRespCommand(input.substr(position), protocol_.settings(), &command);
+      RespParse parse = parser_.Parse(input.substr(position), protocol_.settings(), &command_);
       if (parse.status == RespParseStatus::kNeedMore) break;
       if (parse.status != RespParseStatus::kComplete) {
-        out.append("-ERR Protocol error: ");
-        out.append(parse.error);
-        out.append("\r\n");
+        AppendRespError(std::string("ERR Protocol error: ").append(parse.error), out);
         close_after = true;
         reason = parse.status == RespParseStatus::kTooLarge ? core::CloseReason::kFrameTooLarge
                                                             : core::CloseReason::kProtocolError;
@@ -45,7 +53,7 @@ class RespSession final : public core::Session {
       }
       position += parse.consumed;
       ++requests;
-      if (!AppendRespReply(command, out)) {
+      if (AppendRespReply(command_, client_, out) == RespAfterReply::kClose) {
         close_after = true;
         position = input.size();
         break;
@@ -62,6 +70,9 @@ class RespSession final : public core::Session {
 
  private:
   RespProtocol& protocol_;
+  RespRequestParser parser_;
+  RespCommand command_;
+  RespClient client_;
   bool partial_ = false;
 };
 

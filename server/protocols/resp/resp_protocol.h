@@ -1,12 +1,12 @@
-// RESP2 (the Redis protocol) with the commands a load tester needs: PING [message], ECHO message,
-// QUIT, and an error for anything else, in both request forms: multibulk arrays
-// (*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n) and inline commands (PING\r\n). Enough for
-// `redis-benchmark -t ping` and `redis-cli`. Pipelined requests are answered in order. A malformed
-// request gets "-ERR Protocol error: ..." and the connection closes (protocol_error); a bulk
-// string above max_frame_bytes likewise (frame_too_large).
+// RESP (the Redis protocol) on core/: a RespRequestParser per connection (request_parser.h: the
+// two request forms, their limits, Redis's protocol error texts) and the commands of
+// commands.h, answered in order for pipelined requests, in RESP2 or, after HELLO 3, RESP3. A
+// malformed request gets "-ERR Protocol error: <Redis's text>" and the connection closes after
+// the replies before it (protocol_error; frame_too_large for a bulk string above
+// max_frame_bytes or a request too large). QUIT answers +OK and closes.
 //
 // Threading: one RespProtocol per worker and listener, used on that worker's thread only.
-// Registered as "resp" (registration.cc); the wire format is in wire.h.
+// Registered as "resp" (registration.cc).
 #ifndef SHOAL_SERVER_PROTOCOLS_RESP_H_
 #define SHOAL_SERVER_PROTOCOLS_RESP_H_
 
@@ -18,7 +18,7 @@
 
 #include "server/config/types.h"
 #include "server/protocols/registry.h"
-#include "server/protocols/resp/wire.h"
+#include "server/protocols/resp/request_parser.h"
 
 namespace shoal::server {
 

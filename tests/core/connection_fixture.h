@@ -16,6 +16,7 @@
 #include "core/connection.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::core {
 
@@ -84,7 +85,7 @@ class FakeOwner final : public ConnectionOwner {
   void OnConnectionClosed(Connection*, CloseReason reason) override { closes.push_back(reason); }
   void OnBudgetBlocked(Connection* connection) override { budget_blocked.push_back(connection); }
 
-  ConnectionSettings connection_settings;
+  ConnectionSettings connection_settings = shoal::testing::DefaultConnectionSettings();
   ChunkPool pool;
   WorkerStats stats;
   std::vector<CloseReason> closes;

@@ -12,6 +12,16 @@
 namespace shoal::core {
 namespace {
 
+TEST(ConnectionSettingsTest, TheMappedDefaultsPassAndAnUnsetFieldIsNamed) {
+  EXPECT_TRUE(CheckConnectionSettings(shoal::testing::DefaultConnectionSettings()).ok());
+  ConnectionSettings unset_budget = shoal::testing::DefaultConnectionSettings();
+  unset_budget.read_budget_bytes = 0;
+  absl::Status status = CheckConnectionSettings(unset_budget);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("read_budget_bytes"), std::string::npos) << status;
+  EXPECT_FALSE(CheckConnectionSettings(ConnectionSettings{}).ok());
+}
+
 TEST_F(ConnectionTest, AnswersEachRequestAndCountsIt) {
   PeerWrite("a\nbb\n");
   Turn();

@@ -21,6 +21,7 @@
 #include "core/worker.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::core {
 namespace {
@@ -39,7 +40,7 @@ class CollectingHandler final : public AcceptHandler {
 absl::StatusOr<ScopedFd> ListenOnLoopback() {
   auto address = SocketAddress::Parse("127.0.0.1:0");
   if (!address.ok()) return address.status();
-  return Listen(*address, ListenOptions{});
+  return Listen(*address, shoal::testing::DefaultListenOptions());
 }
 
 // A blocking connect: on loopback the handshake is complete (the connection waits in the accept
@@ -251,7 +252,7 @@ TEST(WorkerAccept, OpenConnectionsAreCountedAgainstMaxConnectionsAndReleasedOnCl
   ASSERT_TRUE(address.ok());
   std::atomic<int64_t> open{0};
   const std::atomic<int64_t> max_connections{2};
-  Worker::Options options;
+  Worker::Options options = shoal::testing::DefaultWorkerOptions();
   options.open_connections = &open;
   options.max_connections = &max_connections;
   std::vector<WorkerListener> listeners(1);

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/default_options.h"
+
 namespace shoal::core {
 namespace {
 
@@ -44,7 +46,7 @@ TEST(SocketAddressTest, RejectsMalformed) {
 TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
   auto address = SocketAddress::Parse("127.0.0.1:0");
   ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, ListenOptions{});
+  auto fd = Listen(*address, shoal::testing::DefaultListenOptions());
   ASSERT_TRUE(fd.ok()) << fd.status();
   auto bound = LocalAddress(fd->get());
   ASSERT_TRUE(bound.ok());
@@ -61,10 +63,16 @@ TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
       << plain.status();
 }
 
+TEST(ListenTest, ABacklogOfZeroIsRejected) {
+  auto fd = Listen(*SocketAddress::Parse("127.0.0.1:0"), ListenOptions{});
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SocketTest, Ipv6WildcardIsDualStack) {
   auto address = SocketAddress::Parse("[::]:0");
   ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, ListenOptions{});
+  auto fd = Listen(*address, shoal::testing::DefaultListenOptions());
   ASSERT_TRUE(fd.ok()) << fd.status();
   auto bound = LocalAddress(fd->get());
   ASSERT_TRUE(bound.ok());
@@ -88,7 +96,7 @@ int IntOption(int fd, int name) {
 }
 
 TEST(ListenTest, BufferSizesGoOnTheListeningSocketAndAcceptedSocketsInheritThem) {
-  ListenOptions options;
+  ListenOptions options = shoal::testing::DefaultListenOptions();
   options.receive_buffer = 96 << 10;
   options.send_buffer = 48 << 10;
   auto listener = Listen(*SocketAddress::Parse("127.0.0.1:0"), options);

@@ -17,7 +17,7 @@ namespace {
 using core::CloseReason;
 
 core::ConnectionSettings WithIdle(milliseconds idle) {
-  core::ConnectionSettings settings;
+  core::ConnectionSettings settings = DefaultConnectionSettings();
   settings.idle_timeout_ns = Nanos(idle);
   settings.read_timeout_ns = Nanos(milliseconds(10000));
   settings.write_timeout_ns = Nanos(milliseconds(10000));

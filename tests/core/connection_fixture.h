@@ -156,6 +156,22 @@ class ConnectionTest : public ::testing::Test {
 
   std::vector<CloseReason> closes() const { return owner_->closes; }
 
+  // The peer sends its FIN; `reason` is the one close on the next turn.
+  void ExpectClosedWhenThePeerCloses(CloseReason reason) {
+    ASSERT_EQ(shutdown(peer_.get(), SHUT_WR), 0);
+    Turn();
+    EXPECT_EQ(closes(), std::vector<CloseReason>{reason});
+  }
+
+  // Time moves `after_ns` in two steps: nothing is closed 1 ns before, `reason` is the one close
+  // at it.
+  void ExpectClosedExactlyAfter(int64_t after_ns, CloseReason reason) {
+    Advance(after_ns - 1);
+    EXPECT_TRUE(closes().empty()) << "closed 1 ns early";
+    Advance(1);
+    EXPECT_EQ(closes(), std::vector<CloseReason>{reason});
+  }
+
   int64_t now_ns_ = 1000 * kSecond;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<FakeOwner> owner_;

@@ -98,6 +98,12 @@ class ListenerTest : public ::testing::Test {
     ASSERT_TRUE(listener_->Start().ok());
   }
 
+  void StartListenerWithBudget(ReserveFd& reserve, size_t accept_budget) {
+    Listener::Options options;
+    options.accept_budget = accept_budget;
+    StartListener(reserve, options);
+  }
+
   std::vector<ScopedFd> ConnectClients(int n) {
     std::vector<ScopedFd> clients;
     for (int i = 0; i < n; ++i) {
@@ -120,9 +126,7 @@ class ListenerTest : public ::testing::Test {
 
 TEST_F(ListenerTest, AcceptsAtMostTheBudgetAtATimeAndRequeuesItselfForTheRest) {
   ReserveFd reserve;
-  Listener::Options options;
-  options.accept_budget = 2;
-  StartListener(reserve, options);
+  StartListenerWithBudget(reserve, 2);
   auto clients = ConnectClients(5);
   loop_->PollOnce();
   EXPECT_GE(handler_.accepted.size(), 2u);
@@ -211,9 +215,7 @@ TEST(ReserveFdTest, ShedOneReopensALostReserveFirstThenAcceptsAndCloses) {
 
 TEST_F(ListenerTest, AcceptPendingAndCloseTakesTheWholeQueueThenRefusesNewConnections) {
   ReserveFd reserve;
-  Listener::Options options;
-  options.accept_budget = 1;
-  StartListener(reserve, options);
+  StartListenerWithBudget(reserve, 1);
   auto clients = ConnectClients(3);
   listener_->AcceptPendingAndClose();
   EXPECT_EQ(handler_.accepted.size(), 3u);

@@ -24,13 +24,18 @@ core::ConnectionSettings WithIdle(milliseconds idle) {
   return settings;
 }
 
+// One worker with `idle` as its idle timeout.
+absl::StatusOr<std::unique_ptr<TestServer>> StartWithIdle(milliseconds idle) {
+  TestServerOptions options;
+  options.workers = 1;
+  options.settings = WithIdle(idle);
+  return TestServer::Start(options);
+}
+
 TEST(SettingsUpdateDeadline, ShorterIdleAppliesToNewAndAlreadyArmedConnections) {
   constexpr milliseconds kOldIdle{5000};
   constexpr milliseconds kNewIdle{300};
-  TestServerOptions options;
-  options.workers = 1;
-  options.settings = WithIdle(kOldIdle);
-  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto server, StartWithIdle(kOldIdle));
   TestServer& s = *server;
 
   // An existing connection: accepted (the echo proves it) with its deadline at accept + old idle.
@@ -71,10 +76,7 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToNewAndAlreadyArmedConnections) 
 TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextCheck) {
   constexpr milliseconds kOldIdle{600};
   constexpr milliseconds kNewIdle{1500};
-  TestServerOptions options;
-  options.workers = 1;
-  options.settings = WithIdle(kOldIdle);
-  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto server, StartWithIdle(kOldIdle));
   TestServer& s = *server;
 
   auto fd = Connect(s.port());

@@ -306,41 +306,49 @@ TEST_F(HttpIntegrationTest, ExpectContinueWithBodyAlreadySentGetsAtMostOneInteri
   ExpectExchange(*client, Get());
 }
 
-TEST_F(HttpIntegrationTest, ExpectContinueOnUnknownPathIsAnswered404WithoutInterim) {
+// A request head with Expect: 100-continue the server refuses: its final status comes at once
+// (no interim 100), with the header named, and then the server closes.
+struct RefusedExpectation {
+  std::string name;
+  std::string head;
+  int status;
+  std::string header;
+  std::string header_value;
+};
+
+class HttpRefusedExpectationTest : public HttpIntegrationTest,
+                                   public ::testing::WithParamInterface<RefusedExpectation> {};
+
+TEST_P(HttpRefusedExpectationTest, IsAnsweredWithoutInterimThenClosed) {
+  const RefusedExpectation& expectation = GetParam();
   auto client = Connect();
-  ASSERT_TRUE(client->Send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+  ASSERT_TRUE(client->Send(expectation.head, Deadline::In(seconds(10))));
+  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
+  ASSERT_TRUE(response.has_value()) << client->last_error();
+  EXPECT_EQ(response->status, expectation.status);
+  if (!expectation.header.empty()) {
+    EXPECT_EQ(response->Header(expectation.header), expectation.header_value);
+  }
+  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ExpectContinue, HttpRefusedExpectationTest,
+    ::testing::Values(
+        RefusedExpectation{"UnknownPathIs404",
+                           "POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: 100000\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 404);
-  EXPECT_EQ(response->Header("Connection"), "close");
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
-
-TEST_F(HttpIntegrationTest, ExpectContinueWithWrongMethodIs405WithoutInterim) {
-  auto client = Connect();
-  ASSERT_TRUE(client->Send("PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                           404, "Connection", "close"},
+        RefusedExpectation{"WrongMethodIs405",
+                           "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: 10\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 405);
-  EXPECT_EQ(response->Header("Allow"), "POST");
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
-
-TEST_F(HttpIntegrationTest, ExpectContinueWithBodyOverLimitIs413WithoutInterim) {
-  auto client = Connect();
-  ASSERT_TRUE(client->Send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                           405, "Allow", "POST"},
+        RefusedExpectation{"BodyOverLimitIs413",
+                           "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: " +
                                std::to_string(kMaxBodyBytes + 1) + "\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 413);
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
+                           413, "", ""}),
+    [](const ::testing::TestParamInfo<RefusedExpectation>& info) { return info.param.name; });
 
 TEST_F(HttpIntegrationTest, ExpectIsIgnoredInHttp10) {
   auto client = Connect();

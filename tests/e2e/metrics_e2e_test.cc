@@ -222,15 +222,9 @@ TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
 }
 
 TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
-  int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(listen(blocker, 1), 0);
-  socklen_t length = sizeof(address);
-  getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
-  const int port = ntohs(address.sin_port);
+  auto blocker = OccupyLoopbackPort();
+  ASSERT_TRUE(blocker.ok()) << blocker.status();
+  const int port = blocker->port;
 
   Subprocess server({
       ShoalBinaryPath(), "--config=" + WriteTempFile("busy.yaml",
@@ -244,7 +238,6 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
   EXPECT_EQ(server.Wait(milliseconds(15000)), 2) << server.err();
   EXPECT_NE(server.err().find("admin endpoint"), std::string::npos)
       << server.err();
-  close(blocker);
 }
 
 }  // namespace

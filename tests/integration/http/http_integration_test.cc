@@ -612,16 +612,29 @@ TEST_F(HttpIntegrationTest, SlowClientSendingByteByByteIsServed) {
   ExpectExchange(*client, PostEcho("xyz"));
 }
 
-TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
+class HttpDeadlineTest : public ::testing::Test {
+ protected:
+  // Starts a server with `options` and a client whose first GET is answered: its connection is
+  // then idle, not reading.
+  void StartAfterOneExchange(const TestServerOptions& options) {
+    ASSERT_OK_AND_ASSIGN(started_, TestServer::Start(options));
+    client_ = std::make_unique<RawClient>(started_->port(), Deadline::In(seconds(10)));
+    ASSERT_TRUE(client_->connected());
+    ASSERT_TRUE(client_->Send(Get().request, Deadline::In(seconds(10))));
+    ExpectExchange(*client_, Get());
+  }
+
+  std::unique_ptr<TestServer> started_;
+  std::unique_ptr<RawClient> client_;
+};
+
+TEST_F(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 300'000'000;
-  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
-  TestServer& server = *started;
-  RawClient client(server.port(), Deadline::In(seconds(10)));
-  ASSERT_TRUE(client.connected());
-  // A complete request first (the connection is then idle, not reading), then half a request.
-  ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
-  ExpectExchange(client, Get());
+  ASSERT_NO_FATAL_FAILURE(StartAfterOneExchange(options));
+  TestServer& server = *started_;
+  RawClient& client = *client_;
+  // Then half a request.
   ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc",
                           Deadline::In(seconds(10))));
   EXPECT_TRUE(client.WaitForClose(Deadline::In(seconds(10)))) << client.last_error();
@@ -629,16 +642,13 @@ TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
                       Deadline::In(seconds(10))));
 }
 
-TEST(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
+TEST_F(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 100'000'000;
   options.settings.idle_timeout_ns = 600'000'000;
-  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
-  TestServer& server = *started;
-  RawClient client(server.port(), Deadline::In(seconds(10)));
-  ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
-  ExpectExchange(client, Get());
+  ASSERT_NO_FATAL_FAILURE(StartAfterOneExchange(options));
+  TestServer& server = *started_;
+  RawClient& client = *client_;
   // Between requests the idle deadline applies, not the (shorter) read deadline.
   EXPECT_TRUE(client.WaitForClose(Deadline::In(seconds(10)))) << client.last_error();
   EXPECT_EQ(server.closed(core::CloseReason::kReadTimeout), 0u);

@@ -29,9 +29,7 @@ constexpr milliseconds kIdle{300};
 
 TestServerOptions IdleOptions() {
   TestServerOptions options;
-  options.settings.idle_timeout_ns = Nanos(kIdle);
-  options.settings.read_timeout_ns = Nanos(milliseconds(10000));
-  options.settings.write_timeout_ns = Nanos(milliseconds(10000));
+  options.settings = WithTimeouts(kIdle, milliseconds(10000), milliseconds(10000));
   return options;
 }
 
@@ -49,7 +47,7 @@ TEST(IdleDeadline, SilentConnectionClosesAfterIdle) {
   EXPECT_EQ(end.data_bytes, 0u);
   double elapsed = MillisBetween(t0, end.at);
   EXPECT_GE(elapsed, kIdle.count()) << "closed before the idle deadline";
-  EXPECT_LE(elapsed, (kIdle + kTick + kSlack).count()) << "closed late";
+  EXPECT_LE(elapsed, (kIdle + Tick() + kSlack).count()) << "closed late";
   RecordProperty("close_after_ms", std::to_string(elapsed));
 
   ASSERT_TRUE(s.Barrier());
@@ -94,7 +92,7 @@ TEST(IdleDeadline, ActivityPostponesTheIdleDeadline) {
   double since_sent = MillisBetween(last_sent, end.at);
   double since_echoed = MillisBetween(last_echoed, end.at);
   EXPECT_GE(since_sent, kActiveIdle.count()) << "closed before idle after the last activity";
-  EXPECT_LE(since_echoed, (kActiveIdle + kTick + kSlack).count()) << "closed late";
+  EXPECT_LE(since_echoed, (kActiveIdle + Tick() + kSlack).count()) << "closed late";
   RecordProperty("close_after_last_echo_ms", std::to_string(since_echoed));
 
   ASSERT_TRUE(s.Barrier());

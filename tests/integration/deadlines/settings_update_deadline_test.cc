@@ -17,11 +17,7 @@ namespace {
 using core::CloseReason;
 
 core::ConnectionSettings WithIdle(milliseconds idle) {
-  core::ConnectionSettings settings = DefaultConnectionSettings();
-  settings.idle_timeout_ns = Nanos(idle);
-  settings.read_timeout_ns = Nanos(milliseconds(10000));
-  settings.write_timeout_ns = Nanos(milliseconds(10000));
-  return settings;
+  return WithTimeouts(idle, milliseconds(10000), milliseconds(10000));
 }
 
 // One worker with `idle` as its idle timeout.
@@ -55,7 +51,7 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToNewAndAlreadyArmedConnections) 
   ASSERT_EQ(new_end.kind, End::Kind::kEof) << new_end.ToString() << "; " << s.StatsSummary();
   double new_lived = MillisBetween(new_connect, new_end.at);
   EXPECT_GE(new_lived, kNewIdle.count()) << "closed before the new idle deadline";
-  EXPECT_LE(new_lived, (kNewIdle + kTick + kSlack).count()) << "new idle not applied";
+  EXPECT_LE(new_lived, (kNewIdle + Tick() + kSlack).count()) << "new idle not applied";
 
   // The existing connection's deadline was armed under the old idle; it moves to its last
   // activity + the new idle.
@@ -63,7 +59,7 @@ TEST(SettingsUpdateDeadline, ShorterIdleAppliesToNewAndAlreadyArmedConnections) 
   ASSERT_EQ(old_end.kind, End::Kind::kEof) << old_end.ToString() << "; " << s.StatsSummary();
   double old_idle_for = MillisBetween(old_last_echoed, old_end.at);
   EXPECT_GE(MillisBetween(old_sent, old_end.at), kNewIdle.count()) << "closed too early";
-  EXPECT_LE(old_idle_for, (kNewIdle + kTick + kSlack).count())
+  EXPECT_LE(old_idle_for, (kNewIdle + Tick() + kSlack).count())
       << "the armed deadline kept the old idle";
   RecordProperty("new_connection_closed_after_ms", std::to_string(new_lived));
   RecordProperty("old_connection_closed_after_ms", std::to_string(old_idle_for));
@@ -95,7 +91,7 @@ TEST(SettingsUpdateDeadline, LongerIdleAppliesToAnExistingConnectionAtItsNextChe
   double since_sent = MillisBetween(last_sent, end.at);
   double since_echoed = MillisBetween(last_echoed, end.at);
   EXPECT_GE(since_sent, kNewIdle.count()) << "closed at the old idle";
-  EXPECT_LE(since_echoed, (kNewIdle + kTick + kSlack).count()) << "closed late";
+  EXPECT_LE(since_echoed, (kNewIdle + Tick() + kSlack).count()) << "closed late";
   RecordProperty("closed_after_ms", std::to_string(since_echoed));
 
   ASSERT_TRUE(s.Barrier());

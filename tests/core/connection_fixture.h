@@ -16,6 +16,7 @@
 #include "core/connection.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/default_options.h"
 
 namespace shoal::core {
@@ -99,9 +100,7 @@ class FakeOwner final : public ConnectionOwner {
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = CreateManualClockLoop(&now_ns_);
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    loop_ = std::move(*loop);
+    ASSERT_OK_AND_ASSIGN(loop_, CreateManualClockLoop(&now_ns_));
     owner_ = std::make_unique<FakeOwner>(*loop_);
     ConnectionSettings& settings = owner_->connection_settings;
     settings.idle_timeout_ns = 10 * kSecond;

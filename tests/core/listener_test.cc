@@ -21,6 +21,7 @@
 #include "core/worker.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/assert_ok.h"
 #include "tests/support/default_options.h"
 
 namespace shoal::core {
@@ -81,9 +82,7 @@ class DescriptorLimit {
 class ListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = CreateManualClockLoop(&now_ns_);
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    loop_ = std::move(*loop);
+    ASSERT_OK_AND_ASSIGN(loop_, CreateManualClockLoop(&now_ns_));
     auto fd = ListenOnLoopback();
     ASSERT_TRUE(fd.ok()) << fd.status();
     auto address = LocalAddress(fd->get());

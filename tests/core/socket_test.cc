@@ -9,25 +9,30 @@
 namespace shoal::core {
 namespace {
 
-TEST(SocketAddressTest, ParsesIpv4) {
-  auto address = SocketAddress::Parse("127.0.0.1:7000");
-  ASSERT_TRUE(address.ok()) << address.status();
-  EXPECT_EQ(address->family(), AF_INET);
-  EXPECT_EQ(address->port(), 7000);
-  EXPECT_EQ(address->ToString(), "127.0.0.1:7000");
-  EXPECT_EQ(SocketAddress::Parse("0.0.0.0:0")->ToString(), "0.0.0.0:0");
-  EXPECT_EQ(SocketAddress::Parse("255.255.255.255:65535")->port(), 65535);
-}
+// Parse(text) succeeds with this family and port, and ToString() gives `text` back.
+struct ParsedAddress {
+  const char* text;
+  int family;
+  uint16_t port;
+};
 
-TEST(SocketAddressTest, ParsesBracketedIpv6) {
-  auto address = SocketAddress::Parse("[::1]:9100");
-  ASSERT_TRUE(address.ok()) << address.status();
-  EXPECT_EQ(address->family(), AF_INET6);
-  EXPECT_EQ(address->port(), 9100);
-  EXPECT_EQ(address->ToString(), "[::1]:9100");
-  EXPECT_EQ(SocketAddress::Parse("[::]:7000")->ToString(), "[::]:7000");
-  EXPECT_EQ(SocketAddress::Parse("[2001:db8::42]:80")->ToString(), "[2001:db8::42]:80");
-  EXPECT_EQ(SocketAddress::Parse("[::ffff:10.0.0.1]:1")->ToString(), "[::ffff:10.0.0.1]:1");
+TEST(SocketAddressTest, ParsesIpv4AndBracketedIpv6AndPrintsThemBack) {
+  const ParsedAddress cases[] = {
+      {"127.0.0.1:7000", AF_INET, 7000},
+      {"0.0.0.0:0", AF_INET, 0},
+      {"255.255.255.255:65535", AF_INET, 65535},
+      {"[::1]:9100", AF_INET6, 9100},
+      {"[::]:7000", AF_INET6, 7000},
+      {"[2001:db8::42]:80", AF_INET6, 80},
+      {"[::ffff:10.0.0.1]:1", AF_INET6, 1},
+  };
+  for (const ParsedAddress& c : cases) {
+    auto address = SocketAddress::Parse(c.text);
+    ASSERT_TRUE(address.ok()) << c.text << ": " << address.status();
+    EXPECT_EQ(address->family(), c.family) << c.text;
+    EXPECT_EQ(address->port(), c.port) << c.text;
+    EXPECT_EQ(address->ToString(), c.text);
+  }
 }
 
 TEST(SocketAddressTest, RejectsMalformed) {

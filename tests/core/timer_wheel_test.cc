@@ -53,6 +53,11 @@ class TestTimer : public Timer {
   }
 };
 
+// Uniform enough in [0, bound) for spreading deadlines.
+int64_t RandomBelow(std::mt19937_64& rng, int64_t bound) {
+  return static_cast<int64_t>(rng() % static_cast<uint64_t>(bound));
+}
+
 // Timers 0..count-1, each recording into `recorder`.
 std::vector<std::unique_ptr<TestTimer>> MakeTimers(int count, Recorder* recorder) {
   std::vector<std::unique_ptr<TestTimer>> timers;
@@ -507,7 +512,7 @@ TEST(TimerWheelTest, LoopDrivenByNextWorkDelayFiresOnTimeWithoutSpinning) {
     std::mt19937_64 rng(static_cast<uint64_t>(tick));
     for (auto& t : timers) {
       const int64_t span_ticks = int64_t{1} << (rng() % 2 == 0 ? 13 : 27);
-      wheel.Schedule(t.get(), start + static_cast<int64_t>(rng() % static_cast<uint64_t>(span_ticks * tick)));
+      wheel.Schedule(t.get(), start + RandomBelow(rng, span_ticks * tick));
     }
     std::vector<int64_t> deadlines;
     for (auto& t : timers) deadlines.push_back(t->deadline_ns());
@@ -546,7 +551,7 @@ TEST(TimerWheelTest, FiringWindowForRandomDeadlines) {
     std::vector<int64_t> deadlines;
     for (auto& t : timers) {
       const int64_t span_ticks = int64_t{1} << (6 * (1 + rng() % 5));
-      deadlines.push_back(start + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(span_ticks * tick)));
+      deadlines.push_back(start + 1 + RandomBelow(rng, span_ticks * tick));
       wheel.Schedule(t.get(), deadlines.back());
     }
     std::vector<int64_t> sorted = deadlines;
@@ -554,10 +559,10 @@ TEST(TimerWheelTest, FiringWindowForRandomDeadlines) {
     int64_t now = start;
     for (const int64_t deadline : sorted) {
       if (now >= deadline) continue;
-      const int64_t lead_in = deadline - 2 * tick - static_cast<int64_t>(rng() % static_cast<uint64_t>(tick));
+      const int64_t lead_in = deadline - 2 * tick - RandomBelow(rng, tick);
       if (lead_in > now) now = lead_in;
       while (now < deadline) {
-        now += 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(tick));
+        now += 1 + RandomBelow(rng, tick);
         rec.now = now;
         wheel.Advance(now);
       }

@@ -48,13 +48,20 @@ TEST(SocketAddressTest, RejectsMalformed) {
   }
 }
 
+// Listens on `text` with the default options into *fd; returns the address it is bound to.
+absl::StatusOr<SocketAddress> ListenWithDefaults(const char* text, ScopedFd* fd) {
+  auto address = SocketAddress::Parse(text);
+  if (!address.ok()) return address.status();
+  auto listening = Listen(*address, shoal::testing::DefaultListenOptions());
+  if (!listening.ok()) return listening.status();
+  *fd = std::move(*listening);
+  return LocalAddress(fd->get());
+}
+
 TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
-  auto address = SocketAddress::Parse("127.0.0.1:0");
-  ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, shoal::testing::DefaultListenOptions());
-  ASSERT_TRUE(fd.ok()) << fd.status();
-  auto bound = LocalAddress(fd->get());
-  ASSERT_TRUE(bound.ok());
+  ScopedFd fd;
+  auto bound = ListenWithDefaults("127.0.0.1:0", &fd);
+  ASSERT_TRUE(bound.ok()) << bound.status();
   EXPECT_NE(bound->port(), 0);
 
   // A second reuseport socket may bind the same port; a plain one may not.
@@ -75,12 +82,9 @@ TEST(ListenTest, ABacklogOfZeroIsRejected) {
 }
 
 TEST(SocketTest, Ipv6WildcardIsDualStack) {
-  auto address = SocketAddress::Parse("[::]:0");
-  ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, shoal::testing::DefaultListenOptions());
-  ASSERT_TRUE(fd.ok()) << fd.status();
-  auto bound = LocalAddress(fd->get());
-  ASSERT_TRUE(bound.ok());
+  ScopedFd fd;
+  auto bound = ListenWithDefaults("[::]:0", &fd);
+  ASSERT_TRUE(bound.ok()) << bound.status();
   auto v4 = SocketAddress::Parse("127.0.0.1:" + std::to_string(bound->port()));
   auto client = ConnectNonBlocking(*v4);
   ASSERT_TRUE(client.ok()) << client.status();

@@ -88,9 +88,7 @@ TEST(WriteDeadline, ClientThatNeverReadsIsClosedAtWrite) {
   RecordProperty("closed_after_client_stopped_ms", std::to_string(since_stopped));
   RecordProperty("client_saw", end.ToString());
 
-  ASSERT_TRUE(s.Barrier());
-  EXPECT_EQ(s.closed(CloseReason::kWriteTimeout), 1u) << s.StatsSummary();
-  EXPECT_EQ(s.closed_total(), 1u) << s.StatsSummary();
+  ExpectClosedOnlyFor(s, CloseReason::kWriteTimeout, 1);
 }
 
 // 1 MiB of 1 KiB frames is echoed to a client with a 16 KiB receive buffer that reads 16 KiB every

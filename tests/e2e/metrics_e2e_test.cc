@@ -63,8 +63,7 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   Subprocess server(
       {ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
-  ASSERT_GT(ports.listener, 0);
-  ASSERT_GT(ports.admin, 0);
+  ASSERT_TRUE(ports.started());
 
   // 8 connections, 5 pipelined frames each (sizes 0 .. 70000), every echo checked byte for byte.
   constexpr int kConnections = 8;
@@ -160,8 +159,7 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
       WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  read: 30s\n  drain: 30s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + config});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
-  ASSERT_GT(ports.listener, 0);
-  ASSERT_GT(ports.admin, 0);
+  ASSERT_TRUE(ports.started());
   ASSERT_EQ(Status(ports.admin, "/readyz"), 200);
 
   // Hold a frame mid-way: its header and 3 of its 10 payload bytes.

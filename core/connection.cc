@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "core/thread_check.h"
 
@@ -545,6 +546,24 @@ void Connection::OnExpire() {
     return;
   }
   if (check.next_ns != INT64_MAX) owner_.loop().timers().Schedule(this, check.next_ns);
+}
+
+absl::Status CheckConnectionSettings(const ConnectionSettings& settings) {
+  const std::pair<const char*, bool> must_be_positive[] = {
+      {"idle_timeout_ns", settings.idle_timeout_ns > 0},
+      {"read_timeout_ns", settings.read_timeout_ns > 0},
+      {"write_timeout_ns", settings.write_timeout_ns > 0},
+      {"read_budget_bytes", settings.read_budget_bytes > 0},
+      {"linger_discard_bytes", settings.linger_discard_bytes > 0},
+      {"shed_stall_ns", settings.shed_stall_ns > 0},
+  };
+  for (const auto& [name, positive] : must_be_positive) {
+    if (!positive) {
+      return absl::InvalidArgumentError(std::string("connection settings: ") + name +
+                                        " must be set (> 0)");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shoal::core

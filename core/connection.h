@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "core/buffer.h"
 #include "core/close_reason.h"
 #include "core/event_loop.h"
@@ -44,6 +45,15 @@
 
 namespace shoal::core {
 
+// Fixed by design, not config keys (the mapping from the config copies them into the settings):
+// what one connection may read per loop turn before yielding to the others,
+inline constexpr size_t kReadBudgetBytes = 256 << 10;
+// what a lingering close discards at most: well above what a peer that stops at our FIN can have
+// in flight (socket buffers: a few MiB),
+inline constexpr uint64_t kLingerDiscardBytes = 64 << 20;
+// and how long a holder must have made no progress to count as stalled under memory pressure.
+inline constexpr int64_t kShedStallNs = 250'000'000;
+
 // Per-worker settings a connection reads at the moment it needs them; after a change on the worker
 // thread (SIGHUP) the owner calls ApplySettings on every connection. worker_budget,
 // low_watermark and read_budget_bytes feed the worker budget rule (core/worker_budget.h).
@@ -51,21 +61,27 @@ namespace shoal::core {
 // nothing of that much input is closed (memory_pressure). max_memory bounds the bytes the whole
 // process holds for peers (0 = 8 x worker_budget x workers) and shed_stall_ns says which holders
 // count as stalled; see core/overload.h.
+//
+// A plain value with no defaults of its own: every field must be set (zero timeouts or a zero read
+// budget would close or stall every connection). The shoal binary fills it from the config
+// (server/application.h, ConnectionSettingsFrom), tests from tests/support/default_options.h.
 struct ConnectionSettings {
-  int64_t idle_timeout_ns = 60'000'000'000;
-  int64_t read_timeout_ns = 10'000'000'000;
-  int64_t write_timeout_ns = 30'000'000'000;
-  uint64_t high_watermark = 1 << 20;
-  uint64_t low_watermark = 256 << 10;
-  uint64_t worker_budget = 256ull << 20;
-  size_t read_budget_bytes = 256 << 10;
-  // Well above what a peer that stops at our FIN can have in flight (socket buffers: a few MiB).
-  uint64_t linger_discard_bytes = 64 << 20;
-  uint64_t max_input_bytes = 0;
-  uint64_t max_memory = 0;
-  // A holder whose last progress is older than this may be shed under memory pressure.
-  int64_t shed_stall_ns = 250'000'000;
+  int64_t idle_timeout_ns{};
+  int64_t read_timeout_ns{};
+  int64_t write_timeout_ns{};
+  uint64_t high_watermark{};
+  uint64_t low_watermark{};
+  uint64_t worker_budget{};
+  size_t read_budget_bytes{};
+  uint64_t linger_discard_bytes{};
+  uint64_t max_input_bytes{};
+  uint64_t max_memory{};
+  int64_t shed_stall_ns{};
 };
+
+// InvalidArgument naming the first field that is zero where zero is never meant (the timeouts and
+// the read budget); OK otherwise.
+absl::Status CheckConnectionSettings(const ConnectionSettings& settings);
 
 inline WorkerBudgetLimits BudgetLimits(const ConnectionSettings& settings) {
   return {settings.worker_budget, settings.read_budget_bytes, settings.low_watermark};

@@ -26,6 +26,7 @@ int64_t WallSeconds() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(const Options& options) {
+  if (options.tick_ns <= 0) return absl::InvalidArgumentError("event loop: tick_ns must be > 0");
   ScopedFd epoll_fd(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd.valid()) return ErrnoStatus(errno, "epoll_create1");
   ScopedFd wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -43,7 +44,7 @@ EventLoop::EventLoop(ScopedFd epoll_fd, ScopedFd wake_fd, const Options& options
     : epoll_fd_(std::move(epoll_fd)),
       wake_fd_(std::move(wake_fd)),
       options_(options),
-      events_(static_cast<size_t>(options.max_events_per_wait)),
+      events_(static_cast<size_t>(kMaxEventsPerWait)),
       now_ns_(now_ns),
       wall_seconds_(WallSeconds()),
       timers_(options.tick_ns, now_ns) {

@@ -62,9 +62,12 @@ class TurnObserver {
 
 class EventLoop : private IoHandler {
  public:
+  // Events taken from one epoll_wait.
+  static constexpr int kMaxEventsPerWait = 256;
+
   struct Options {
-    int64_t tick_ns = 10'000'000;
-    int max_events_per_wait = 256;
+    // The timer wheel resolution; must be set (> 0; the config's timeouts.tick).
+    int64_t tick_ns{};
     // The monotonic clock in nanoseconds, read once per turn; empty means MonotonicNowNs. A seam
     // for tests that check deadline logic without sleeping.
     std::function<int64_t()> clock;

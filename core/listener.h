@@ -66,12 +66,17 @@ class ReserveFd {
 
 class Listener final : private IoHandler, private ReadyHandler, private Timer {
  public:
+  // Fixed by design (not config keys): accepts per loop turn, and how long accepting pauses after
+  // an accept error it cannot work through (descriptors exhausted with no reserve, or unexpected).
+  static constexpr size_t kAcceptBudget = 64;
+  static constexpr int64_t kRetryAfterNs = 100'000'000;
+
   struct Options {
-    size_t accept_budget = 64;
+    size_t accept_budget = kAcceptBudget;
     // The socket is shared with other workers' loops (reuseport off): register with
     // EPOLLEXCLUSIVE so one connection wakes one worker.
     bool shared = false;
-    int64_t retry_after_ns = 100'000'000;
+    int64_t retry_after_ns = kRetryAfterNs;
   };
 
   Listener(EventLoop& loop, ScopedFd fd, size_t index, ListenerStats& stats,

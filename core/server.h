@@ -32,11 +32,13 @@
 
 namespace shoal::core {
 
+// Plain values without defaults of their own: the shoal binary fills them from the config
+// (server/application.h, ServerOptionsFrom), tests from tests/support/default_options.h.
 struct ServerListenerOptions {
   std::string name;
   SocketAddress address;
-  int backlog = 4096;
-  bool reuse_port = true;
+  int backlog{};  // must be set (> 0)
+  bool reuse_port{};
   // Share the port with sockets of other processes already bound to it (reuseport only).
   bool reuseport_join = false;
   // Listening sockets to use instead of binding (see core/inherited_socket.h): worker w takes the
@@ -46,16 +48,16 @@ struct ServerListenerOptions {
 };
 
 struct ServerOptions {
-  int workers = 1;
-  bool cpu_affinity = false;
+  int workers{};  // 0 = one per online CPU
+  bool cpu_affinity{};
   std::vector<ServerListenerOptions> listeners;
-  int64_t tick_ns = 10'000'000;
-  ConnectionSettings settings;
+  int64_t tick_ns{};  // must be set
+  ConnectionSettings settings;  // every field must be set
   AcceptedSocketOptions socket;
-  int64_t max_connections = 100000;
+  int64_t max_connections{};  // must be set: 0 refuses every connection
   SourceLimits per_source;
   // See Worker::Options::evict_oldest_at_limit.
-  bool evict_oldest_at_limit = false;
+  bool evict_oldest_at_limit{};
 };
 
 // Makes the Protocol for listener `listener_index` on worker `worker_index`.

@@ -198,6 +198,7 @@ absl::Status ProbeBind(const SocketAddress& address) {
 }
 
 absl::StatusOr<ScopedFd> Listen(const SocketAddress& address, const ListenOptions& options) {
+  if (options.backlog <= 0) return absl::InvalidArgumentError("listen: backlog must be > 0");
   auto socket_or = SocketToBind(address, options.reuse_port);
   if (!socket_or.ok()) return socket_or.status();
   ScopedFd fd = std::move(*socket_or);

@@ -60,12 +60,13 @@ class SocketAddress {
   socklen_t length_ = 0;
 };
 
+// Plain values: backlog must be set (> 0); the others may stay zero/false.
 struct ListenOptions {
-  int backlog = 4096;
-  bool reuse_port = true;
+  int backlog{};
+  bool reuse_port{};
   // SO_RCVBUF / SO_SNDBUF set before listen(), inherited by accepted sockets (0 = kernel default).
-  int receive_buffer = 0;
-  int send_buffer = 0;
+  int receive_buffer{};
+  int send_buffer{};
 };
 
 // A non-blocking, close-on-exec TCP listening socket bound to `address`. IPv6 wildcard sockets are

@@ -35,6 +35,7 @@ std::vector<std::string> ListenerNames(const std::vector<WorkerListener>& listen
 absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const Options& options,
                                                       std::vector<WorkerListener> listeners,
                                                       std::function<void(int)> on_drained) {
+  if (auto status = CheckConnectionSettings(options.settings); !status.ok()) return status;
   EventLoop::Options loop_options;
   loop_options.tick_ns = options.tick_ns;
   auto loop = EventLoop::Create(loop_options);
@@ -50,7 +51,7 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       listener_specs_(std::move(listeners)),
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
-      read_scratch_(new char[options.read_scratch_bytes]),
+      read_scratch_(new char[kReadScratchBytes]),
       effective_settings_(options.settings) {
   source_limiter_.set_limits(options.per_source);
   if (kStatsEnabled) loop_->set_turn_observer(this);

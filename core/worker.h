@@ -43,10 +43,10 @@ namespace shoal::core {
 // buffer sizes are set on the listening socket before listen() (tcp(7): that is where they take
 // effect, and accepted sockets inherit them), by Server.
 struct AcceptedSocketOptions {
-  bool tcp_nodelay = true;
-  bool keepalive = true;
-  int receive_buffer = 0;  // 0 = kernel default
-  int send_buffer = 0;
+  bool tcp_nodelay{};
+  bool keepalive{};
+  int receive_buffer{};  // 0 = kernel default
+  int send_buffer{};
 };
 
 struct WorkerListener {
@@ -61,8 +61,8 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   struct Options {
     int index = 0;
     int cpu = -1;  // pin to this CPU when >= 0
-    int64_t tick_ns = 10'000'000;
-    ConnectionSettings settings;
+    int64_t tick_ns{};  // must be set
+    ConnectionSettings settings;  // every field must be set
     AcceptedSocketOptions socket;
     // Process-wide count of open connections and its (live) limit, shared by all workers; a new
     // connection beyond the limit is closed at accept (null limit: none).
@@ -75,9 +75,11 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
     // Process-wide bytes held for peers, shared by all workers (written in batches), and the
     // number of workers sharing it (for the default max_memory).
     std::atomic<int64_t>* held_bytes_total = nullptr;
-    int worker_count = 1;
-    size_t read_scratch_bytes = 64 * 1024;
+    int worker_count{};
   };
+
+  // Where a connection's read lands before it is copied into its input buffer.
+  static constexpr size_t kReadScratchBytes = 64 * 1024;
 
   // `on_drained` runs on the worker thread once a drain has closed every listener and connection.
   static absl::StatusOr<std::unique_ptr<Worker>> Create(const Options& options,
@@ -127,7 +129,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   EventLoop& loop() override { return *loop_; }
   ChunkPool& chunk_pool() override { return chunk_pool_; }
   char* read_scratch() override { return read_scratch_.get(); }
-  size_t read_scratch_bytes() const override { return options_.read_scratch_bytes; }
+  size_t read_scratch_bytes() const override { return kReadScratchBytes; }
   const ConnectionSettings& settings() const override { return effective_settings_; }
   WorkerStats& worker_stats() override { return stats_; }
   void OnConnectionClosed(Connection* connection, CloseReason reason) override;

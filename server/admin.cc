@@ -18,14 +18,15 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
   core::ServerOptions server_options;
   server_options.workers = 1;
   server_options.tick_ns = options.tick_ns;
-  server_options.max_connections = options.max_connections;
+  server_options.max_connections = kMaxConnections;
   server_options.evict_oldest_at_limit = true;
-  server_options.settings.idle_timeout_ns = options.idle_timeout_ns;
-  server_options.settings.read_timeout_ns = options.read_timeout_ns;
+  server_options.settings = options.settings;
+  server_options.settings.idle_timeout_ns = kIdleTimeoutNs;
+  server_options.settings.read_timeout_ns = kReadTimeoutNs;
   // A shared (not SO_REUSEPORT) socket: a second process on the same admin address must fail to
   // bind rather than split the scrapes with us.
-  core::ServerListenerOptions listener{"admin", options.address, /*backlog=*/128,
-                                      /*reuse_port=*/false, /*reuseport_join=*/false, {}};
+  core::ServerListenerOptions listener{"admin", options.address, kBacklog, /*reuse_port=*/false,
+                                      /*reuseport_join=*/false, {}};
   if (options.adopted_fd >= 0) listener.adopted_fds.push_back(options.adopted_fd);
   server_options.listeners.push_back(std::move(listener));
   std::shared_ptr<const http::Router> router = admin->MakeRouter();

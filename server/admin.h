@@ -7,8 +7,8 @@
 //   GET /config   200, the effective config as YAML (application/yaml)
 // Each also answers HEAD; other methods get 405, other paths 404.
 //
-// Admin clients cannot lock the endpoint out: it holds at most `max_connections` (64) connections,
-// closes idle ones after 5 s and slow requests after 2 s, and at the limit a new connection evicts
+// Admin clients cannot lock the endpoint out: it holds at most kMaxConnections connections,
+// closes idle ones after kIdleTimeoutNs and slow requests after kReadTimeoutNs, and at the limit a new connection evicts
 // the oldest one with nothing queued, so a liveness probe always gets in.
 //
 // The admin server is not drained with the main server: it keeps answering (with /readyz at 503)
@@ -35,12 +35,18 @@ namespace shoal::server {
 
 class AdminServer {
  public:
+  // The lock-out guards, fixed by design (not config keys).
+  static constexpr int64_t kMaxConnections = 64;
+  static constexpr int64_t kIdleTimeoutNs = 5'000'000'000;
+  static constexpr int64_t kReadTimeoutNs = 2'000'000'000;
+  static constexpr int kBacklog = 128;
+
   struct Options {
     core::SocketAddress address;  // port 0 = ephemeral (see bound_address())
-    int64_t tick_ns = 10'000'000;
-    int64_t max_connections = 64;
-    int64_t idle_timeout_ns = 5'000'000'000;
-    int64_t read_timeout_ns = 2'000'000'000;
+    int64_t tick_ns{};            // must be set (the config's timeouts.tick)
+    // The serving connections' settings (every field set); the admin endpoint replaces the idle
+    // and read timeouts with its own.
+    core::ConnectionSettings settings;
     // A listening socket to adopt instead of binding (core/inherited_socket.h); -1: bind.
     int adopted_fd = -1;
   };

@@ -77,6 +77,9 @@ core::ConnectionSettings ConnectionSettingsFrom(const Config& config) {
   settings.low_watermark = config.backpressure.low_watermark;
   settings.worker_budget = config.backpressure.worker_budget;
   settings.max_memory = config.limits.max_memory;
+  settings.read_budget_bytes = core::kReadBudgetBytes;
+  settings.linger_discard_bytes = core::kLingerDiscardBytes;
+  settings.shed_stall_ns = core::kShedStallNs;
   settings.max_input_bytes =
       config.limits.max_frame_bytes + config.limits.max_header_bytes + settings.read_budget_bytes;
   return settings;
@@ -215,6 +218,7 @@ absl::Status Application::InitAdmin(int adopted_admin_fd) {
   options.address = *address;
   options.tick_ns = ToNanos(config_.timeouts.tick);
   options.adopted_fd = adopted_admin_fd;
+  options.settings = ConnectionSettingsFrom(config_);
   auto admin = AdminServer::Create(options, metrics_, ConfigToYaml(config_));
   if (!admin.ok()) {
     return absl::Status(admin.status().code(),

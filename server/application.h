@@ -48,6 +48,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitConfigError = 1;
 inline constexpr int kExitRuntimeFailure = 2;
 
+// The one mapping from the config onto core's option structs (which have no defaults of their
+// own): every field set, the fixed constants of core/connection.h included.
 // Maps the config's timeouts and backpressure onto a connection's settings.
 core::ConnectionSettings ConnectionSettingsFrom(const Config& config);
 // Builds the core::Server options (addresses parsed, workers resolved).

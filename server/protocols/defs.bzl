@@ -1,4 +1,4 @@
-"""Build rules of a protocol folder: its I/O-free wire library and its registration."""
+"""Build rules of a protocol folder: its I/O-free wire library, its Protocol, its registration."""
 
 def protocol_wire(srcs, hdrs, deps = []):
     """:wire, the protocol's wire code: visible to its package, loadgen and the tests."""
@@ -21,4 +21,20 @@ def protocol_registration(protocol):
         srcs = ["registration.cc"],
         alwayslink = True,
         deps = [protocol, ":wire", "//server/protocols:registry"],
+    )
+
+def protocol_library(name, deps = []):
+    """:`name`, the Protocol and its sessions (`name`_protocol.cc/.h) on the session interface."""
+    native.cc_library(
+        name = name,
+        srcs = [name + "_protocol.cc"],
+        hdrs = [name + "_protocol.h"],
+        deps = [
+            ":wire",
+            "//core:session",
+            "//server:log_rate_limit",
+            "//server/config:schema",
+            "//server/protocols:registry",
+            "@system//:spdlog",
+        ] + deps,
     )

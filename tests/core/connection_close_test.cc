@@ -102,10 +102,7 @@ TEST_F(ConnectionCloseTest, AShorterIdleReachesAnArmedDeadlineAtTheNewTime) {
   Advance(kSecond);
   mutable_settings().idle_timeout_ns = 3 * kSecond;
   connection_->ApplySettings();
-  Advance(2 * kSecond - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kIdleTimeout});
+  ExpectClosedExactlyAfter(2 * kSecond, CloseReason::kIdleTimeout);
 }
 
 TEST_F(ConnectionCloseTest, AnIdleTimeoutShorterThanTheIdleTimeSoFarClosesOnTheNextTurn) {
@@ -120,10 +117,7 @@ TEST_F(ConnectionCloseTest, ALongerIdleMovesAnArmedDeadlineLater) {
   Advance(5 * kSecond);
   mutable_settings().idle_timeout_ns = 20 * kSecond;
   connection_->ApplySettings();
-  Advance(15 * kSecond - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kIdleTimeout});
+  ExpectClosedExactlyAfter(15 * kSecond, CloseReason::kIdleTimeout);
 }
 
 TEST_F(ConnectionCloseTest, NewWatermarksApplyToTheOutputAlreadyQueued) {
@@ -161,9 +155,7 @@ TEST_F(ConnectionCloseTest, ADrainLingersAfterRecentInput) {
   EXPECT_EQ(PeerRead(), "a\n");
   EXPECT_TRUE(peer_eof_);
   EXPECT_TRUE(closes().empty()) << "input arrived just now: more may be in flight";
-  ASSERT_EQ(shutdown(peer_.get(), SHUT_WR), 0);
-  Turn();
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kShutdown});
+  ExpectClosedWhenThePeerCloses(CloseReason::kShutdown);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include "core/connection.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::core {
 
@@ -84,7 +86,7 @@ class FakeOwner final : public ConnectionOwner {
   void OnConnectionClosed(Connection*, CloseReason reason) override { closes.push_back(reason); }
   void OnBudgetBlocked(Connection* connection) override { budget_blocked.push_back(connection); }
 
-  ConnectionSettings connection_settings;
+  ConnectionSettings connection_settings = shoal::testing::DefaultConnectionSettings();
   ChunkPool pool;
   WorkerStats stats;
   std::vector<CloseReason> closes;
@@ -98,9 +100,7 @@ class FakeOwner final : public ConnectionOwner {
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = CreateManualClockLoop(&now_ns_);
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    loop_ = std::move(*loop);
+    ASSERT_OK_AND_ASSIGN(loop_, CreateManualClockLoop(&now_ns_));
     owner_ = std::make_unique<FakeOwner>(*loop_);
     ConnectionSettings& settings = owner_->connection_settings;
     settings.idle_timeout_ns = 10 * kSecond;
@@ -154,6 +154,22 @@ class ConnectionTest : public ::testing::Test {
   }
 
   std::vector<CloseReason> closes() const { return owner_->closes; }
+
+  // The peer sends its FIN; `reason` is the one close on the next turn.
+  void ExpectClosedWhenThePeerCloses(CloseReason reason) {
+    ASSERT_EQ(shutdown(peer_.get(), SHUT_WR), 0);
+    Turn();
+    EXPECT_EQ(closes(), std::vector<CloseReason>{reason});
+  }
+
+  // Time moves `after_ns` in two steps: nothing is closed 1 ns before, `reason` is the one close
+  // at it.
+  void ExpectClosedExactlyAfter(int64_t after_ns, CloseReason reason) {
+    Advance(after_ns - 1);
+    EXPECT_TRUE(closes().empty()) << "closed 1 ns early";
+    Advance(1);
+    EXPECT_EQ(closes(), std::vector<CloseReason>{reason});
+  }
 
   int64_t now_ns_ = 1000 * kSecond;
   std::unique_ptr<EventLoop> loop_;

@@ -12,6 +12,16 @@
 namespace shoal::core {
 namespace {
 
+TEST(ConnectionSettingsTest, TheMappedDefaultsPassAndAnUnsetFieldIsNamed) {
+  EXPECT_TRUE(CheckConnectionSettings(shoal::testing::DefaultConnectionSettings()).ok());
+  ConnectionSettings unset_budget = shoal::testing::DefaultConnectionSettings();
+  unset_budget.read_budget_bytes = 0;
+  absl::Status status = CheckConnectionSettings(unset_budget);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("read_budget_bytes"), std::string::npos) << status;
+  EXPECT_FALSE(CheckConnectionSettings(ConnectionSettings{}).ok());
+}
+
 TEST_F(ConnectionTest, AnswersEachRequestAndCountsIt) {
   PeerWrite("a\nbb\n");
   Turn();
@@ -27,10 +37,7 @@ TEST_F(ConnectionTest, IdleDeadlineFiresExactlyAfterTheIdleTimeoutSinceTheLastAc
   PeerWrite("a\n");
   Turn();
   EXPECT_EQ(PeerRead(), "a\n");
-  Advance(settings().idle_timeout_ns - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kIdleTimeout});
+  ExpectClosedExactlyAfter(settings().idle_timeout_ns, CloseReason::kIdleTimeout);
   EXPECT_EQ(listener_stats().closed[static_cast<size_t>(CloseReason::kIdleTimeout)].value(), 1u);
   PeerRead();
   EXPECT_TRUE(peer_eof_);
@@ -39,10 +46,7 @@ TEST_F(ConnectionTest, IdleDeadlineFiresExactlyAfterTheIdleTimeoutSinceTheLastAc
 TEST_F(ConnectionTest, ReadDeadlineTimesARequestInProgress) {
   PeerWrite("partial");
   Turn();
-  Advance(settings().read_timeout_ns - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kReadTimeout});
+  ExpectClosedExactlyAfter(settings().read_timeout_ns, CloseReason::kReadTimeout);
 }
 
 TEST_F(ConnectionTest, ACompletedRequestStopsTheReadDeadline) {
@@ -60,10 +64,7 @@ TEST_F(ConnectionTest, WriteDeadlineClosesWhenThePeerStopsReading) {
   PeerWrite("big 4000000\n");
   Turn();
   ASSERT_GT(connection_->queued_output_bytes(), 0u);
-  Advance(settings().write_timeout_ns - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kWriteTimeout});
+  ExpectClosedExactlyAfter(settings().write_timeout_ns, CloseReason::kWriteTimeout);
 }
 
 TEST_F(ConnectionTest, WritingProgressKeepsTheWriteDeadlineAway) {
@@ -119,9 +120,7 @@ TEST_F(ConnectionTest, CloseAfterFlushSendsTheAnswerThenFinAndLingersUntilThePee
   EXPECT_EQ(PeerRead(), "a\n");
   EXPECT_TRUE(peer_eof_);
   EXPECT_TRUE(closes().empty()) << "lingering: the peer's FIN is awaited";
-  ASSERT_EQ(shutdown(peer_.get(), SHUT_WR), 0);
-  Turn();
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kProtocolError});
+  ExpectClosedWhenThePeerCloses(CloseReason::kProtocolError);
 }
 
 TEST_F(ConnectionTest, LingeringEndsAtTheLingerDeadlineWithTheDecidedReason) {
@@ -130,10 +129,7 @@ TEST_F(ConnectionTest, LingeringEndsAtTheLingerDeadlineWithTheDecidedReason) {
   PeerRead();
   ASSERT_TRUE(peer_eof_);
   PeerWrite("unread bytes are discarded while lingering\n");
-  Advance(settings().read_timeout_ns - 1);
-  EXPECT_TRUE(closes().empty());
-  Advance(1);
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kProtocolError});
+  ExpectClosedExactlyAfter(settings().read_timeout_ns, CloseReason::kProtocolError);
 }
 
 TEST_F(ConnectionTest, PeerHalfCloseIsAnsweredThenClosedAsPeerClosed) {
@@ -208,9 +204,7 @@ TEST_F(ConnectionTest, DrainWaitsForTheRequestInFlightThenClosesAsShutdown) {
   PeerWrite("not answered\n");
   Turn();
   EXPECT_EQ(PeerRead(), "");
-  ASSERT_EQ(shutdown(peer_.get(), SHUT_WR), 0);
-  Turn();
-  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kShutdown});
+  ExpectClosedWhenThePeerCloses(CloseReason::kShutdown);
 }
 
 TEST_F(ConnectionTest, AnOwnerCloseDropsQueuedOutputAndCountsItsReason) {

@@ -8,13 +8,27 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/default_options.h"
+
 namespace shoal::core {
 namespace {
+
+EventLoop::Options DefaultLoopOptions() {
+  EventLoop::Options options;
+  options.tick_ns = shoal::testing::DefaultTickNs();
+  return options;
+}
+
+TEST(EventLoopTest, ATickOfZeroIsRejected) {
+  auto loop = EventLoop::Create(EventLoop::Options{});
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.status().code(), absl::StatusCode::kInvalidArgument);
+}
 
 class LoopThread {
  public:
   LoopThread() {
-    auto loop = EventLoop::Create(EventLoop::Options{});
+    auto loop = EventLoop::Create(DefaultLoopOptions());
     EXPECT_TRUE(loop.ok());
     loop_ = std::move(*loop);
     thread_ = std::thread([this] { loop_->Run(); });
@@ -130,7 +144,7 @@ class TurnCounter final : public TurnObserver {
 };
 
 TEST(EventLoopTest, IdleLoopDoesNotSpin) {
-  auto loop = EventLoop::Create(EventLoop::Options{});
+  auto loop = EventLoop::Create(DefaultLoopOptions());
   ASSERT_TRUE(loop.ok());
   TurnCounter counter;
   (*loop)->set_turn_observer(&counter);
@@ -145,7 +159,7 @@ TEST(EventLoopTest, IdleLoopDoesNotSpin) {
 
 TEST(EventLoopTest, TheInjectedClockIsTheLoopsNow) {
   int64_t now = 5'000'000'000;
-  EventLoop::Options options;
+  EventLoop::Options options = DefaultLoopOptions();
   options.clock = [&now] { return now; };
   auto loop = EventLoop::Create(options);
   ASSERT_TRUE(loop.ok());
@@ -157,7 +171,7 @@ TEST(EventLoopTest, TheInjectedClockIsTheLoopsNow) {
 
 TEST(EventLoopDeathTest, LoopOnlyCallsFromAnotherThreadAbortInCheckedBuilds) {
   if (!SHOAL_THREAD_CHECKS_ENABLED) GTEST_SKIP() << "thread checks are compiled out in opt builds";
-  auto loop = EventLoop::Create({});
+  auto loop = EventLoop::Create(DefaultLoopOptions());
   ASSERT_TRUE(loop.ok());
   EventLoop& l = **loop;
   EXPECT_DEATH(

@@ -21,6 +21,8 @@
 #include "core/worker.h"
 #include "gtest/gtest.h"
 #include "tests/core/manual_clock_loop.h"
+#include "tests/support/assert_ok.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::core {
 namespace {
@@ -39,7 +41,7 @@ class CollectingHandler final : public AcceptHandler {
 absl::StatusOr<ScopedFd> ListenOnLoopback() {
   auto address = SocketAddress::Parse("127.0.0.1:0");
   if (!address.ok()) return address.status();
-  return Listen(*address, ListenOptions{});
+  return Listen(*address, shoal::testing::DefaultListenOptions());
 }
 
 // A blocking connect: on loopback the handshake is complete (the connection waits in the accept
@@ -80,9 +82,7 @@ class DescriptorLimit {
 class ListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = CreateManualClockLoop(&now_ns_);
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    loop_ = std::move(*loop);
+    ASSERT_OK_AND_ASSIGN(loop_, CreateManualClockLoop(&now_ns_));
     auto fd = ListenOnLoopback();
     ASSERT_TRUE(fd.ok()) << fd.status();
     auto address = LocalAddress(fd->get());
@@ -95,6 +95,12 @@ class ListenerTest : public ::testing::Test {
     listener_ = std::make_unique<Listener>(*loop_, std::move(listen_fd_), 7, stats_, handler_,
                                            reserve, options);
     ASSERT_TRUE(listener_->Start().ok());
+  }
+
+  void StartListenerWithBudget(ReserveFd& reserve, size_t accept_budget) {
+    Listener::Options options;
+    options.accept_budget = accept_budget;
+    StartListener(reserve, options);
   }
 
   std::vector<ScopedFd> ConnectClients(int n) {
@@ -119,9 +125,7 @@ class ListenerTest : public ::testing::Test {
 
 TEST_F(ListenerTest, AcceptsAtMostTheBudgetAtATimeAndRequeuesItselfForTheRest) {
   ReserveFd reserve;
-  Listener::Options options;
-  options.accept_budget = 2;
-  StartListener(reserve, options);
+  StartListenerWithBudget(reserve, 2);
   auto clients = ConnectClients(5);
   loop_->PollOnce();
   EXPECT_GE(handler_.accepted.size(), 2u);
@@ -210,9 +214,7 @@ TEST(ReserveFdTest, ShedOneReopensALostReserveFirstThenAcceptsAndCloses) {
 
 TEST_F(ListenerTest, AcceptPendingAndCloseTakesTheWholeQueueThenRefusesNewConnections) {
   ReserveFd reserve;
-  Listener::Options options;
-  options.accept_budget = 1;
-  StartListener(reserve, options);
+  StartListenerWithBudget(reserve, 1);
   auto clients = ConnectClients(3);
   listener_->AcceptPendingAndClose();
   EXPECT_EQ(handler_.accepted.size(), 3u);
@@ -251,7 +253,7 @@ TEST(WorkerAccept, OpenConnectionsAreCountedAgainstMaxConnectionsAndReleasedOnCl
   ASSERT_TRUE(address.ok());
   std::atomic<int64_t> open{0};
   const std::atomic<int64_t> max_connections{2};
-  Worker::Options options;
+  Worker::Options options = shoal::testing::DefaultWorkerOptions();
   options.open_connections = &open;
   options.max_connections = &max_connections;
   std::vector<WorkerListener> listeners(1);

@@ -29,6 +29,12 @@ struct SocketPair {
     writer.reset(fds[0]);
     reader.reset(fds[1]);
   }
+  // Writes `bytes` (small enough for the socket buffer) into the pair; returns them.
+  std::string Written(std::string bytes) {
+    EXPECT_EQ(write(writer.get(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    return bytes;
+  }
+
   ScopedFd writer;
   ScopedFd reader;
 };
@@ -145,9 +151,7 @@ TEST(OutputQueueTest, WriteErrorIsReported) {
 TEST(OutputQueueTest, AppendFromFdMovesSocketBytesIntoTheQueue) {
   SocketPair source;
   SocketPair sink;
-  std::string payload = RandomBytes(50000, 3);
-  ASSERT_EQ(write(source.writer.get(), payload.data(), payload.size()),
-            static_cast<ssize_t>(payload.size()));
+  const std::string payload = source.Written(RandomBytes(50000, 3));
   ChunkPool pool;
   OutputQueue queue(&pool);
   queue.Append("head");
@@ -178,9 +182,7 @@ namespace {
 
 TEST(OutputQueueSpillTest, OneReadFillsTheQueueThenTheSpill) {
   SocketPair source;
-  std::string payload = RandomBytes(30000, 11);
-  ASSERT_EQ(write(source.writer.get(), payload.data(), payload.size()),
-            static_cast<ssize_t>(payload.size()));
+  const std::string payload = source.Written(RandomBytes(30000, 11));
   ChunkPool pool;
   OutputQueue queue(&pool);
   queue.Append("head");  // the tail chunk has room: the read continues it

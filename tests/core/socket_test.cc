@@ -4,28 +4,35 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/default_options.h"
+
 namespace shoal::core {
 namespace {
 
-TEST(SocketAddressTest, ParsesIpv4) {
-  auto address = SocketAddress::Parse("127.0.0.1:7000");
-  ASSERT_TRUE(address.ok()) << address.status();
-  EXPECT_EQ(address->family(), AF_INET);
-  EXPECT_EQ(address->port(), 7000);
-  EXPECT_EQ(address->ToString(), "127.0.0.1:7000");
-  EXPECT_EQ(SocketAddress::Parse("0.0.0.0:0")->ToString(), "0.0.0.0:0");
-  EXPECT_EQ(SocketAddress::Parse("255.255.255.255:65535")->port(), 65535);
-}
+// Parse(text) succeeds with this family and port, and ToString() gives `text` back.
+struct ParsedAddress {
+  const char* text;
+  int family;
+  uint16_t port;
+};
 
-TEST(SocketAddressTest, ParsesBracketedIpv6) {
-  auto address = SocketAddress::Parse("[::1]:9100");
-  ASSERT_TRUE(address.ok()) << address.status();
-  EXPECT_EQ(address->family(), AF_INET6);
-  EXPECT_EQ(address->port(), 9100);
-  EXPECT_EQ(address->ToString(), "[::1]:9100");
-  EXPECT_EQ(SocketAddress::Parse("[::]:7000")->ToString(), "[::]:7000");
-  EXPECT_EQ(SocketAddress::Parse("[2001:db8::42]:80")->ToString(), "[2001:db8::42]:80");
-  EXPECT_EQ(SocketAddress::Parse("[::ffff:10.0.0.1]:1")->ToString(), "[::ffff:10.0.0.1]:1");
+TEST(SocketAddressTest, ParsesIpv4AndBracketedIpv6AndPrintsThemBack) {
+  const ParsedAddress cases[] = {
+      {"127.0.0.1:7000", AF_INET, 7000},
+      {"0.0.0.0:0", AF_INET, 0},
+      {"255.255.255.255:65535", AF_INET, 65535},
+      {"[::1]:9100", AF_INET6, 9100},
+      {"[::]:7000", AF_INET6, 7000},
+      {"[2001:db8::42]:80", AF_INET6, 80},
+      {"[::ffff:10.0.0.1]:1", AF_INET6, 1},
+  };
+  for (const ParsedAddress& c : cases) {
+    auto address = SocketAddress::Parse(c.text);
+    ASSERT_TRUE(address.ok()) << c.text << ": " << address.status();
+    EXPECT_EQ(address->family(), c.family) << c.text;
+    EXPECT_EQ(address->port(), c.port) << c.text;
+    EXPECT_EQ(address->ToString(), c.text);
+  }
 }
 
 TEST(SocketAddressTest, RejectsMalformed) {
@@ -41,13 +48,20 @@ TEST(SocketAddressTest, RejectsMalformed) {
   }
 }
 
+// Listens on `text` with the default options into *fd; returns the address it is bound to.
+absl::StatusOr<SocketAddress> ListenWithDefaults(const char* text, ScopedFd* fd) {
+  auto address = SocketAddress::Parse(text);
+  if (!address.ok()) return address.status();
+  auto listening = Listen(*address, shoal::testing::DefaultListenOptions());
+  if (!listening.ok()) return listening.status();
+  *fd = std::move(*listening);
+  return LocalAddress(fd->get());
+}
+
 TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
-  auto address = SocketAddress::Parse("127.0.0.1:0");
-  ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, ListenOptions{});
-  ASSERT_TRUE(fd.ok()) << fd.status();
-  auto bound = LocalAddress(fd->get());
-  ASSERT_TRUE(bound.ok());
+  ScopedFd fd;
+  auto bound = ListenWithDefaults("127.0.0.1:0", &fd);
+  ASSERT_TRUE(bound.ok()) << bound.status();
   EXPECT_NE(bound->port(), 0);
 
   // A second reuseport socket may bind the same port; a plain one may not.
@@ -61,13 +75,16 @@ TEST(SocketTest, ListenOnPortZeroReportsRealPort) {
       << plain.status();
 }
 
+TEST(ListenTest, ABacklogOfZeroIsRejected) {
+  auto fd = Listen(*SocketAddress::Parse("127.0.0.1:0"), ListenOptions{});
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SocketTest, Ipv6WildcardIsDualStack) {
-  auto address = SocketAddress::Parse("[::]:0");
-  ASSERT_TRUE(address.ok());
-  auto fd = Listen(*address, ListenOptions{});
-  ASSERT_TRUE(fd.ok()) << fd.status();
-  auto bound = LocalAddress(fd->get());
-  ASSERT_TRUE(bound.ok());
+  ScopedFd fd;
+  auto bound = ListenWithDefaults("[::]:0", &fd);
+  ASSERT_TRUE(bound.ok()) << bound.status();
   auto v4 = SocketAddress::Parse("127.0.0.1:" + std::to_string(bound->port()));
   auto client = ConnectNonBlocking(*v4);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -88,7 +105,7 @@ int IntOption(int fd, int name) {
 }
 
 TEST(ListenTest, BufferSizesGoOnTheListeningSocketAndAcceptedSocketsInheritThem) {
-  ListenOptions options;
+  ListenOptions options = shoal::testing::DefaultListenOptions();
   options.receive_buffer = 96 << 10;
   options.send_buffer = 48 << 10;
   auto listener = Listen(*SocketAddress::Parse("127.0.0.1:0"), options);

@@ -53,6 +53,18 @@ class TestTimer : public Timer {
   }
 };
 
+// Uniform enough in [0, bound) for spreading deadlines.
+int64_t RandomBelow(std::mt19937_64& rng, int64_t bound) {
+  return static_cast<int64_t>(rng() % static_cast<uint64_t>(bound));
+}
+
+// Timers 0..count-1, each recording into `recorder`.
+std::vector<std::unique_ptr<TestTimer>> MakeTimers(int count, Recorder* recorder) {
+  std::vector<std::unique_ptr<TestTimer>> timers;
+  for (int i = 0; i < count; ++i) timers.push_back(std::make_unique<TestTimer>(i, recorder));
+  return timers;
+}
+
 int64_t TickEnd(int64_t deadline, int64_t tick) {
   if (deadline <= 0) return 0;
   return ((deadline - 1) / tick + 1) * tick;
@@ -112,8 +124,7 @@ TEST(TimerWheelTest, PastDeadlinesFireOnNextAdvance) {
 
 TEST(TimerWheelTest, OrdersByDeadlineThenByScheduleOrder) {
   Recorder rec;
-  std::vector<std::unique_ptr<TestTimer>> timers;
-  for (int i = 0; i < 12; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+  std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(12, &rec);
   TimerWheel wheel(kTick, 0);
   const std::vector<int64_t> deadlines = {5 * kMs, 5 * kMs,  3 * kMs,  640 * kMs, 3 * kMs, 41 * kSec,
                                           7 * kHour, 3 * kMs, 5 * kMs, 641 * kMs, 41 * kSec, 3 * kMs};
@@ -142,8 +153,7 @@ TEST(TimerWheelTest, EqualDeadlinesKeepScheduleOrderAcrossCascades) {
 TEST(TimerWheelTest, ManyTiesFireInScheduleOrderWithinOneAdvance) {
   Recorder rec;
   constexpr int kCount = 2000;
-  std::vector<std::unique_ptr<TestTimer>> timers;
-  for (int i = 0; i < kCount; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+  std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(kCount, &rec);
   TimerWheel wheel(kTick, 0);
   std::mt19937_64 rng(7);
   const std::vector<int64_t> choices = {1,         kTick - 1, kTick,       kTick + 1,  63 * kTick,
@@ -300,8 +310,7 @@ TEST(TimerWheelTest, LevelBoundariesAndWrapAround) {
 TEST(TimerWheelTest, ConsecutiveTicksAcrossBoundaries) {
   for (const int64_t boundary : {int64_t{64}, int64_t{1} << 12, int64_t{1} << 18, int64_t{1} << 24}) {
     Recorder rec;
-    std::vector<std::unique_ptr<TestTimer>> timers;
-    for (int i = 0; i < 300; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+    std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(300, &rec);
     const int64_t tick = 5;
     TimerWheel wheel(tick, 0);
     const int64_t first = (boundary - 150) * tick;
@@ -388,8 +397,7 @@ TEST(TimerWheelTest, ExtremeDeadlinesReachTheTopLevel) {
 
 TEST(TimerWheelTest, LongJumpsAreCheapOnASparseWheel) {
   Recorder rec;
-  std::vector<std::unique_ptr<TestTimer>> timers;
-  for (int i = 0; i < 100; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+  std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(100, &rec);
   TimerWheel wheel(1, 0);  // 1 ns ticks: a per-tick loop would never finish
   std::mt19937_64 rng(11);
   std::vector<int64_t> deadlines;
@@ -498,14 +506,13 @@ TEST(TimerWheelTest, LoopDrivenByNextWorkDelayFiresOnTimeWithoutSpinning) {
   for (const int64_t tick : {int64_t{1}, int64_t{7}, kTick}) {
     Recorder rec;
     constexpr int kCount = 3000;
-    std::vector<std::unique_ptr<TestTimer>> timers;
-    for (int i = 0; i < kCount; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+    std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(kCount, &rec);
     const int64_t start = 123 * tick + tick / 3;
     TimerWheel wheel(tick, start);
     std::mt19937_64 rng(static_cast<uint64_t>(tick));
     for (auto& t : timers) {
       const int64_t span_ticks = int64_t{1} << (rng() % 2 == 0 ? 13 : 27);
-      wheel.Schedule(t.get(), start + static_cast<int64_t>(rng() % static_cast<uint64_t>(span_ticks * tick)));
+      wheel.Schedule(t.get(), start + RandomBelow(rng, span_ticks * tick));
     }
     std::vector<int64_t> deadlines;
     for (auto& t : timers) deadlines.push_back(t->deadline_ns());
@@ -537,15 +544,14 @@ TEST(TimerWheelTest, FiringWindowForRandomDeadlines) {
   for (const int64_t tick : {int64_t{1}, int64_t{7}, kTick}) {
     Recorder rec;
     constexpr int kCount = 20000;
-    std::vector<std::unique_ptr<TestTimer>> timers;
-    for (int i = 0; i < kCount; ++i) timers.push_back(std::make_unique<TestTimer>(i, &rec));
+    std::vector<std::unique_ptr<TestTimer>> timers = MakeTimers(kCount, &rec);
     const int64_t start = 9 * tick + tick / 2;
     TimerWheel wheel(tick, start);
     std::mt19937_64 rng(static_cast<uint64_t>(tick) + 100);
     std::vector<int64_t> deadlines;
     for (auto& t : timers) {
       const int64_t span_ticks = int64_t{1} << (6 * (1 + rng() % 5));
-      deadlines.push_back(start + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(span_ticks * tick)));
+      deadlines.push_back(start + 1 + RandomBelow(rng, span_ticks * tick));
       wheel.Schedule(t.get(), deadlines.back());
     }
     std::vector<int64_t> sorted = deadlines;
@@ -553,10 +559,10 @@ TEST(TimerWheelTest, FiringWindowForRandomDeadlines) {
     int64_t now = start;
     for (const int64_t deadline : sorted) {
       if (now >= deadline) continue;
-      const int64_t lead_in = deadline - 2 * tick - static_cast<int64_t>(rng() % static_cast<uint64_t>(tick));
+      const int64_t lead_in = deadline - 2 * tick - RandomBelow(rng, tick);
       if (lead_in > now) now = lead_in;
       while (now < deadline) {
-        now += 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(tick));
+        now += 1 + RandomBelow(rng, tick);
         rec.now = now;
         wheel.Advance(now);
       }

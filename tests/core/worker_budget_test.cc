@@ -16,27 +16,33 @@ TEST(WorkerBudgetRule, PressureThresholdIsSevenEighthsOfTheBudget) {
   EXPECT_EQ(WorkerBudgetPressureThreshold(0), 0u);
 }
 
-TEST(WorkerBudgetRule, RoomIsWhatIsLeftOfTheBudgetBelowPressure) {
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 0, 10), 8000u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 6999, 1000), 1001u);
-}
+// WorkerBudgetRoom(kLimits, worker_queued, connection_queued) == room, for the reason `rule`.
+struct RoomCase {
+  const char* rule;
+  uint64_t worker_queued;
+  uint64_t connection_queued;
+  uint64_t room;
+};
 
-TEST(WorkerBudgetRule, UnderPressureOnlyConnectionsAboveTheLowWatermarkStop) {
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 7000, 51), 0u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 7000, 50), 1000u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 7999, 1), 1u);
-}
-
-TEST(WorkerBudgetRule, AtTheBudgetEveryConnectionHoldingOutputStops) {
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 8000, 1), 0u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 9000, 1), 0u);
-}
-
-TEST(WorkerBudgetRule, AConnectionWithNothingQueuedMayReadOneReadBudgetPastTheBudget) {
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 8000, 0), 100u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 8060, 0), 40u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 8100, 0), 0u);
-  EXPECT_EQ(WorkerBudgetRoom(kLimits, 20000, 0), 0u);
+TEST(WorkerBudgetRule, RoomFollowsTheRule) {
+  const RoomCase cases[] = {
+      {"below pressure: what is left of the budget", 0, 10, 8000},
+      {"below pressure: what is left of the budget", 6999, 1000, 1001},
+      {"under pressure: above the low watermark stops", 7000, 51, 0},
+      {"under pressure: at the low watermark reads on", 7000, 50, 1000},
+      {"under pressure: at the low watermark reads on", 7999, 1, 1},
+      {"at the budget: holding output stops", 8000, 1, 0},
+      {"at the budget: holding output stops", 9000, 1, 0},
+      {"nothing queued: one read budget past the budget", 8000, 0, 100},
+      {"nothing queued: one read budget past the budget", 8060, 0, 40},
+      {"nothing queued: one read budget past the budget", 8100, 0, 0},
+      {"nothing queued: one read budget past the budget", 20000, 0, 0},
+  };
+  for (const RoomCase& c : cases) {
+    EXPECT_EQ(WorkerBudgetRoom(kLimits, c.worker_queued, c.connection_queued), c.room)
+        << c.rule << " (worker " << c.worker_queued << ", connection " << c.connection_queued
+        << ")";
+  }
 }
 
 struct FakeConnection : BudgetBlockedNode {

@@ -63,8 +63,7 @@ TEST(MetricsE2eTest, KnownEchoTrafficIsCountedExactlyAndPassesPromtool) {
   Subprocess server(
       {ShoalBinaryPath(), "--config=" + WriteTempFile("metrics.yaml", EchoServerConfig(2))});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
-  ASSERT_GT(ports.listener, 0);
-  ASSERT_GT(ports.admin, 0);
+  ASSERT_TRUE(ports.started());
 
   // 8 connections, 5 pipelined frames each (sizes 0 .. 70000), every echo checked byte for byte.
   constexpr int kConnections = 8;
@@ -160,8 +159,7 @@ TEST(MetricsE2eTest, ReadyzIs503DuringDrainWhileAnInFlightFrameCompletes) {
       WriteTempFile("drain.yaml", EchoServerConfig(2, "timeouts:\n  read: 30s\n  drain: 30s\n"));
   Subprocess server({ShoalBinaryPath(), "--config=" + config});
   ShoalPorts ports = WaitForPorts(server, milliseconds(kStartMs));
-  ASSERT_GT(ports.listener, 0);
-  ASSERT_GT(ports.admin, 0);
+  ASSERT_TRUE(ports.started());
   ASSERT_EQ(Status(ports.admin, "/readyz"), 200);
 
   // Hold a frame mid-way: its header and 3 of its 10 payload bytes.
@@ -222,15 +220,9 @@ TEST(MetricsE2eTest, ConfigEndpointFollowsSighupReload) {
 }
 
 TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
-  int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(listen(blocker, 1), 0);
-  socklen_t length = sizeof(address);
-  getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
-  const int port = ntohs(address.sin_port);
+  auto blocker = OccupyLoopbackPort();
+  ASSERT_TRUE(blocker.ok()) << blocker.status();
+  const int port = blocker->port;
 
   Subprocess server({
       ShoalBinaryPath(), "--config=" + WriteTempFile("busy.yaml",
@@ -244,7 +236,6 @@ TEST(MetricsE2eTest, AdminAddressInUseExitsTwoWithAReason) {
   EXPECT_EQ(server.Wait(milliseconds(15000)), 2) << server.err();
   EXPECT_NE(server.err().find("admin endpoint"), std::string::npos)
       << server.err();
-  close(blocker);
 }
 
 }  // namespace

@@ -61,15 +61,9 @@ TEST(ShoalBinaryTest, CheckConfigOnValidFileExitsZero) {
 }
 
 TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
-  int blocker = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(listen(blocker, 16), 0);
-  socklen_t length = sizeof(address);
-  getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
-  int port = ntohs(address.sin_port);
+  auto blocker = OccupyLoopbackPort();
+  ASSERT_TRUE(blocker.ok()) << blocker.status();
+  const int port = blocker->port;
 
   std::string path = WriteTempFile(
       "in_use.yaml", "listeners:\n  - name: echo\n    address: 127.0.0.1:" +
@@ -81,7 +75,6 @@ TEST(ShoalBinaryTest, PortInUseExitsTwoWithClearMessage) {
       << server.err();
   EXPECT_NE(server.err().find(std::to_string(port)), std::string::npos)
       << server.err();
-  close(blocker);
 }
 
 // SIGTERM while clients pipeline: every echo a client receives is complete and exact, each

@@ -85,8 +85,7 @@ TEST(FdExhaustion, NoBusyLoopEmfileCountedExistingServedAndAcceptingResumes) {
                                                std::to_string(kNoFile),
                                            "--", ShoalBinaryPath(), "--config=" + config});
   ShoalPorts ports = WaitForPorts(server);
-  ASSERT_GT(ports.listener, 0) << server.err();
-  ASSERT_GT(ports.admin, 0) << server.err();
+  ASSERT_TRUE(ports.started()) << server.err();
   const uint16_t port = static_cast<uint16_t>(ports.listener);
   const int admin_port = ports.admin;
 

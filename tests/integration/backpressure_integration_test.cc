@@ -157,11 +157,7 @@ TEST(BackpressureIntegration, WorkerBudgetCapsOutputAndLightClientsProceed) {
 
   // Phase 2: the light clients ping-pong while the heavy ones stay blocked.
   for (size_t i : light) driver.conn(i).write_enabled = true;
-  auto light_received = [&] {
-    uint64_t sum = 0;
-    for (size_t i : light) sum += driver.conn(i).received;
-    return sum;
-  };
+  auto light_received = [&] { return driver.received_by(light); };
   bool stalled = false;
   auto stall = StallDetector(light_received, kStallTimeout, &stalled);
   EchoDriver::Result result = driver.Run(deadline, [&] {

@@ -101,11 +101,7 @@ TEST(BackpressureScale, TwoHundredNonReadersDoNotStopFiftyReaders) {
   }
 
   int64_t max_queued = 0;
-  auto readers_received = [&] {
-    uint64_t sum = 0;
-    for (size_t i : readers) sum += driver.conn(i).received;
-    return sum;
-  };
+  auto readers_received = [&] { return driver.received_by(readers); };
   bool stalled = false;
   auto stall = StallDetector(readers_received, kStallTimeout, &stalled);
   driver.Run(deadline, [&] {

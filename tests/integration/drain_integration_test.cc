@@ -22,6 +22,21 @@ namespace {
 
 using core::CloseReason;
 
+// Every connection of `driver` saw the server's EOF (no error, no failure) right after a whole
+// echoed frame, never inside one.
+void ExpectEveryEchoEndedCleanlyAtAFrameBoundary(const EchoDriver& driver) {
+  for (size_t i = 0; i < driver.size(); ++i) {
+    const EchoDriver::Conn& c = driver.conn(i);
+    EXPECT_TRUE(c.failure.empty()) << "conn " << i << ": " << c.failure;
+    EXPECT_EQ(c.error, 0) << "conn " << i << " ended with " << std::strerror(c.error)
+                          << " instead of EOF";
+    EXPECT_TRUE(c.eof) << "conn " << i << " saw no EOF";
+    EXPECT_TRUE(c.stream.IsFrameBoundary(c.received))
+        << "conn " << i << ": the echo stops inside a frame (truncated), at "
+        << c.stream.Describe(c.received);
+  }
+}
+
 struct DrainResult {
   std::atomic<bool> done{false};
   std::atomic<int64_t> at_ns{0};
@@ -83,15 +98,7 @@ TEST(DrainIntegration, DrainMidBurstEndsOnFrameBoundariesWithFin) {
   EchoDriver::Result result = driver.Run(deadline);
   EXPECT_EQ(result, EchoDriver::Result::kAllFinished) << driver.Summary() << "\n"
                                                       << s.StatsSummary();
-  for (size_t i = 0; i < driver.size(); ++i) {
-    const EchoDriver::Conn& c = driver.conn(i);
-    EXPECT_TRUE(c.failure.empty()) << "conn " << i << ": " << c.failure;
-    EXPECT_EQ(c.error, 0) << "conn " << i << " ended with " << std::strerror(c.error)
-                          << " instead of EOF";
-    EXPECT_TRUE(c.eof) << "conn " << i << " saw no EOF";
-    EXPECT_TRUE(c.stream.IsFrameBoundary(c.received))
-        << "conn " << i << ": the echo stops inside a frame, at " << c.stream.Describe(c.received);
-  }
+  ExpectEveryEchoEndedCleanlyAtAFrameBoundary(driver);
 
   ASSERT_TRUE(WaitFor([&] { return drained.done.load(); },
                       kDrainTimeout + std::chrono::seconds(5)))
@@ -164,16 +171,7 @@ TEST(DrainIntegration, DrainEndsAtTheBoundaryOfTheFrameInFlight) {
 
   EchoDriver::Result result = driver.Run(deadline);
   EXPECT_EQ(result, EchoDriver::Result::kAllFinished) << driver.Summary();
-  for (size_t i = 0; i < driver.size(); ++i) {
-    const EchoDriver::Conn& c = driver.conn(i);
-    EXPECT_TRUE(c.failure.empty()) << "conn " << i << ": " << c.failure;
-    EXPECT_EQ(c.error, 0) << "conn " << i << " ended with " << std::strerror(c.error)
-                          << " instead of EOF";
-    EXPECT_TRUE(c.eof) << "conn " << i << " saw no EOF";
-    EXPECT_TRUE(c.stream.IsFrameBoundary(c.received))
-        << "conn " << i << ": the echo stops inside a frame (truncated), at "
-        << c.stream.Describe(c.received);
-  }
+  ExpectEveryEchoEndedCleanlyAtAFrameBoundary(driver);
   ASSERT_TRUE(WaitFor([&] { return drained.done.load(); },
                       kDrainTimeout + std::chrono::seconds(5)))
       << "drained callback never ran: " << s.StatsSummary();

@@ -5,6 +5,7 @@
 #include "metrics/metrics.h"
 #include "metrics/worker_stats_collector.h"
 #include "server/admin.h"
+#include "tests/support/default_options.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_client.h"
 
@@ -20,6 +21,13 @@ namespace {
 using shoal::testing::HttpGet;
 using shoal::testing::HttpRequest;
 
+AdminServer::Options DefaultAdminOptions() {
+  AdminServer::Options options;
+  options.tick_ns = shoal::testing::DefaultTickNs();
+  options.settings = shoal::testing::DefaultConnectionSettings();
+  return options;
+}
+
 class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -27,7 +35,7 @@ class AdminServerTest : public ::testing::Test {
     metrics::AddBuildInfo(metrics_->registry(), "9.9.9");
     metrics_->Add(std::make_shared<metrics::WorkerStatsCollector>(
         std::vector<const core::WorkerStats*>{&stats_}));
-    AdminServer::Options options;
+    AdminServer::Options options = DefaultAdminOptions();
     options.address = *core::SocketAddress::Parse("127.0.0.1:0");
     auto admin = AdminServer::Create(options, metrics_, "workers: 1\n");
     ASSERT_TRUE(admin.ok()) << admin.status();
@@ -115,7 +123,7 @@ TEST_F(AdminServerTest, QueryStringsHeadOtherMethodsAndUnknownPaths) {
 }
 
 TEST_F(AdminServerTest, SecondServerOnTheSameAddressFailsToBind) {
-  AdminServer::Options options;
+  AdminServer::Options options = DefaultAdminOptions();
   options.address = admin_->bound_address();
   auto second = AdminServer::Create(options, metrics_, "");
   EXPECT_FALSE(second.ok());

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,22 @@ constexpr int64_t kMs = 1'000'000;
 
 std::string Text(const WorkerStatsCollector& collector) {
   return prometheus::TextSerializer().Serialize(collector.Collect());
+}
+
+// A histogram's expected bucket counts: for each (label value, le), the count.
+struct BucketCount {
+  const char* label_value;
+  const char* le;
+  double count;
+};
+
+// Every bucket line of histogram `family` whose `label` has the given value holds the count.
+void ExpectBuckets(const Exposition& e, const std::string& family, const std::string& label,
+                   std::initializer_list<BucketCount> expected) {
+  for (const BucketCount& b : expected) {
+    EXPECT_EQ(e.Value(family + "_bucket", {{label, b.label_value}, {"le", b.le}}), b.count)
+        << family << "{" << label << "=" << b.label_value << ", le=" << b.le << "}";
+  }
 }
 
 class WorkerStatsCollectorTest : public ::testing::Test {
@@ -205,21 +222,19 @@ TEST_F(WorkerStatsCollectorTest, RequestDurationIsSummedPerListenerWithCumulativ
   w1_.listeners[1]->request_duration.ObserveNanos(5);            // le 1e-05 on "web"
 
   Exposition e = Scrape();
-  auto bucket = [&](const char* listener, const char* le) {
-    return e.Value("shoal_request_duration_seconds_bucket", {{"listener", listener}, {"le", le}});
-  };
-  EXPECT_EQ(bucket("echo", "1e-05"), 0.0);
-  EXPECT_EQ(bucket("echo", "0.0005"), 0.0);
-  EXPECT_EQ(bucket("echo", "0.001"), 4.0);
-  EXPECT_EQ(bucket("echo", "0.0025"), 5.0);
-  EXPECT_EQ(bucket("echo", "0.005"), 5.0);
-  EXPECT_EQ(bucket("echo", "10"), 5.0);
-  EXPECT_EQ(bucket("echo", "+Inf"), 6.0);
+  ExpectBuckets(e, "shoal_request_duration_seconds", "listener",
+                {{"echo", "1e-05", 0},
+                 {"echo", "0.0005", 0},
+                 {"echo", "0.001", 4},
+                 {"echo", "0.0025", 5},
+                 {"echo", "0.005", 5},
+                 {"echo", "10", 5},
+                 {"echo", "+Inf", 6},
+                 {"web", "1e-05", 1},
+                 {"web", "+Inf", 1}});
   EXPECT_EQ(e.Value("shoal_request_duration_seconds_count", {{"listener", "echo"}}), 6.0);
   EXPECT_NEAR(*e.Value("shoal_request_duration_seconds_sum", {{"listener", "echo"}}),
               0.001 + 0.001000001 + 0.003 + 20.0, 1e-9);
-  EXPECT_EQ(bucket("web", "1e-05"), 1.0);
-  EXPECT_EQ(bucket("web", "+Inf"), 1.0);
   EXPECT_EQ(e.Value("shoal_request_duration_seconds_count", {{"listener", "web"}}), 1.0);
 
   // Every bound of core's buckets is a bucket line, counts never decrease, +Inf last.
@@ -244,14 +259,9 @@ TEST_F(WorkerStatsCollectorTest, EventLoopDurationIsPerWorker) {
   w0_.loop_turn.ObserveNanos(10'001);  // le 2.5e-05
   w1_.loop_turn.ObserveNanos(300 * kMs, 2);
   Exposition e = Scrape();
-  auto bucket = [&](const char* worker, const char* le) {
-    return e.Value("shoal_event_loop_duration_seconds_bucket", {{"worker", worker}, {"le", le}});
-  };
-  EXPECT_EQ(bucket("0", "1e-05"), 1.0);
-  EXPECT_EQ(bucket("0", "2.5e-05"), 2.0);
-  EXPECT_EQ(bucket("0", "+Inf"), 2.0);
-  EXPECT_EQ(bucket("1", "0.25"), 0.0);
-  EXPECT_EQ(bucket("1", "0.5"), 2.0);
+  ExpectBuckets(e, "shoal_event_loop_duration_seconds", "worker",
+                {{"0", "1e-05", 1}, {"0", "2.5e-05", 2}, {"0", "+Inf", 2}, {"1", "0.25", 0},
+                 {"1", "0.5", 2}});
   EXPECT_EQ(e.Value("shoal_event_loop_duration_seconds_count", {{"worker", "1"}}), 2.0);
   EXPECT_NEAR(*e.Value("shoal_event_loop_duration_seconds_sum", {{"worker", "1"}}), 0.6, 1e-12);
 }

@@ -18,6 +18,7 @@
 #include "core/server.h"
 #include "tests/support/allocation_counter.h"
 #include "server/protocols/echo/echo_protocol.h"
+#include "tests/support/default_options.h"
 
 
 namespace shoal::server {
@@ -60,8 +61,7 @@ void Exchange(int fd, const std::vector<std::string>& frames) {
 }
 
 TEST(EchoAllocationTest, SteadyStateEchoDoesNotAllocatePerFrame) {
-  core::ServerOptions options;
-  options.workers = 1;
+  core::ServerOptions options = ::shoal::testing::DefaultServerOptions();
   options.listeners.push_back({"echo", *core::SocketAddress::Parse("127.0.0.1:0"), 128, true});
   auto server = core::Server::Create(options, [](size_t, int) {
     return std::make_unique<EchoProtocol>(EchoSettingsFrom(shoal::server::Config::Default()));

@@ -129,6 +129,18 @@ absl::StatusOr<std::vector<core::ScopedFd>> ConnectMany(uint16_t port, size_t co
   return fds;
 }
 
+absl::StatusOr<OccupiedPort> OccupyLoopbackPort() {
+  auto address = core::SocketAddress::Parse("127.0.0.1:0");
+  if (!address.ok()) return address.status();
+  core::ListenOptions options;
+  options.backlog = 16;
+  auto fd = core::Listen(*address, options);
+  if (!fd.ok()) return fd.status();
+  auto bound = core::LocalAddress(fd->get());
+  if (!bound.ok()) return bound.status();
+  return OccupiedPort{*std::move(fd), bound->port()};
+}
+
 absl::Status SendAll(int fd, std::string_view bytes, Deadline deadline) {
   const size_t total = bytes.size();
   while (!bytes.empty()) {

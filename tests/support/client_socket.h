@@ -36,6 +36,14 @@ absl::StatusOr<std::vector<core::ScopedFd>> ConnectMany(uint16_t port, size_t co
                                                         Deadline deadline,
                                                         const ClientOptions& options = {});
 
+// A listening socket on 127.0.0.1 at a port the kernel picks, without SO_REUSEPORT: while it is
+// open nothing else can bind that port (for tests of "address in use").
+struct OccupiedPort {
+  core::ScopedFd fd;
+  uint16_t port = 0;
+};
+absl::StatusOr<OccupiedPort> OccupyLoopbackPort();
+
 absl::Status SendAll(int fd, std::string_view bytes, Deadline deadline);
 // Exactly n bytes; EOF, an error or the deadline first is an error status saying how many came.
 absl::StatusOr<std::string> ReadExactly(int fd, size_t n, Deadline deadline);

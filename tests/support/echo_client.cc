@@ -189,6 +189,12 @@ bool EchoDriver::SocketWritable(size_t i) const {
   return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
 }
 
+uint64_t EchoDriver::received_by(const std::vector<size_t>& indexes) const {
+  uint64_t sum = 0;
+  for (size_t i : indexes) sum += conns_[i].received;
+  return sum;
+}
+
 uint64_t EchoDriver::total_received() const {
   uint64_t sum = 0;
   for (const Conn& c : conns_) sum += c.received;

@@ -84,6 +84,8 @@ class EchoDriver {
   bool SocketWritable(size_t i) const;
 
   uint64_t total_received() const;
+  // Bytes received by the connections at these indexes.
+  uint64_t received_by(const std::vector<size_t>& indexes) const;
   uint64_t total_sent() const;
   // Counts and the first few problems, for failure messages.
   std::string Summary() const;

@@ -21,6 +21,8 @@ std::string ServerConfig(std::string_view protocol, int workers, std::string_vie
 struct ShoalPorts {
   int listener = -1;  // the first listener's
   int admin = -1;
+  // Both lines came.
+  bool started() const { return listener > 0 && admin > 0; }
 };
 // Waits for the "listening:" and "admin: listening on" lines; a port whose line did not come
 // by the deadline stays -1.

@@ -28,7 +28,7 @@ absl::StatusOr<core::ProtocolFactory> FactoryFor(const TestServerOptions& option
 absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestServerOptions& options) {
   auto address = core::SocketAddress::Parse("127.0.0.1:0");
   if (!address.ok()) return address.status();
-  core::ServerOptions server_options;
+  core::ServerOptions server_options = DefaultServerOptions();
   server_options.workers = options.workers;
   server_options.tick_ns = options.tick_ns;
   server_options.settings = options.settings;

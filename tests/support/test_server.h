@@ -22,6 +22,7 @@
 #include "core/stats.h"
 #include "server/config/types.h"
 #include "tests/support/deadline.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::testing {
 
@@ -33,11 +34,12 @@ struct TestServerOptions {
   // When set, makes every worker's protocol instead of `protocol`.
   core::ProtocolFactory factory;
   int workers = 1;
-  int64_t tick_ns = 10'000'000;
-  core::ConnectionSettings settings;
-  core::AcceptedSocketOptions socket;
-  int64_t max_connections = 100000;
-  int backlog = 4096;
+  // The rest start as the shoal binary maps the default config (tests/support/default_options.h).
+  int64_t tick_ns = DefaultTickNs();
+  core::ConnectionSettings settings = DefaultConnectionSettings();
+  core::AcceptedSocketOptions socket = DefaultSocketOptions();
+  int64_t max_connections = DefaultMaxConnections();
+  int backlog = DefaultBacklog();
 };
 
 class TestServer {

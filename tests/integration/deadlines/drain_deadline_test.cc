@@ -29,9 +29,7 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   TestServerOptions options;
   options.workers = 1;
   // Far beyond the test: only the drain may close anything.
-  options.settings.idle_timeout_ns = Nanos(milliseconds(20000));
-  options.settings.read_timeout_ns = Nanos(milliseconds(20000));
-  options.settings.write_timeout_ns = Nanos(milliseconds(20000));
+  options.settings = WithTimeouts(milliseconds(20000), milliseconds(20000), milliseconds(20000));
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
   TestServer& s = *server;
 
@@ -54,7 +52,7 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   End idle_end = ReadUntilEnd(idle->get(), milliseconds(5000));
   ASSERT_EQ(idle_end.kind, End::Kind::kEof) << idle_end.ToString() << "; " << s.StatsSummary();
   double idle_closed_ms = MillisBetween(drain_start, idle_end.at);
-  EXPECT_LE(idle_closed_ms, (kTick + kSlack).count()) << "an idle connection must close at once";
+  EXPECT_LE(idle_closed_ms, (Tick() + kSlack).count()) << "an idle connection must close at once";
   idle->reset();  // our FIN ends the server's linger
 
   End mid_end = ReadUntilEnd(mid_frame->get(), kDrain + milliseconds(5000));
@@ -62,11 +60,11 @@ TEST(DrainDeadline, IdleClosesAtOnceAndMidFrameClosesAtTheDrainDeadline) {
   EXPECT_EQ(mid_end.data_bytes, 0u) << "half a header is never echoed";
   double mid_closed_ms = MillisBetween(drain_start, mid_end.at);
   EXPECT_GE(mid_closed_ms, kDrain.count()) << "closed before the drain deadline";
-  EXPECT_LE(mid_closed_ms, (kDrain + kTick + kSlack).count()) << "closed late";
+  EXPECT_LE(mid_closed_ms, (kDrain + Tick() + kSlack).count()) << "closed late";
 
   ASSERT_EQ(drained.wait_for(milliseconds(5000)), std::future_status::ready)
       << "drained callback never ran; " << s.StatsSummary();
-  EXPECT_LE(MillisBetween(drain_start, drained.get()), (kDrain + kTick + kSlack).count());
+  EXPECT_LE(MillisBetween(drain_start, drained.get()), (kDrain + Tick() + kSlack).count());
   RecordProperty("idle_closed_after_ms", std::to_string(idle_closed_ms));
   RecordProperty("mid_frame_closed_after_ms", std::to_string(mid_closed_ms));
 

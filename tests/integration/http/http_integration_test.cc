@@ -308,41 +308,49 @@ TEST_F(HttpIntegrationTest, ExpectContinueWithBodyAlreadySentGetsAtMostOneInteri
   ExpectExchange(*client, Get());
 }
 
-TEST_F(HttpIntegrationTest, ExpectContinueOnUnknownPathIsAnswered404WithoutInterim) {
+// A request head with Expect: 100-continue the server refuses: its final status comes at once
+// (no interim 100), with the header named, and then the server closes.
+struct RefusedExpectation {
+  std::string name;
+  std::string head;
+  int status;
+  std::string header;
+  std::string header_value;
+};
+
+class HttpRefusedExpectationTest : public HttpIntegrationTest,
+                                   public ::testing::WithParamInterface<RefusedExpectation> {};
+
+TEST_P(HttpRefusedExpectationTest, IsAnsweredWithoutInterimThenClosed) {
+  const RefusedExpectation& expectation = GetParam();
   auto client = Connect();
-  ASSERT_TRUE(client->Send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+  ASSERT_TRUE(client->Send(expectation.head, Deadline::In(seconds(10))));
+  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
+  ASSERT_TRUE(response.has_value()) << client->last_error();
+  EXPECT_EQ(response->status, expectation.status);
+  if (!expectation.header.empty()) {
+    EXPECT_EQ(response->Header(expectation.header), expectation.header_value);
+  }
+  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ExpectContinue, HttpRefusedExpectationTest,
+    ::testing::Values(
+        RefusedExpectation{"UnknownPathIs404",
+                           "POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: 100000\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 404);
-  EXPECT_EQ(response->Header("Connection"), "close");
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
-
-TEST_F(HttpIntegrationTest, ExpectContinueWithWrongMethodIs405WithoutInterim) {
-  auto client = Connect();
-  ASSERT_TRUE(client->Send("PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                           404, "Connection", "close"},
+        RefusedExpectation{"WrongMethodIs405",
+                           "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: 10\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 405);
-  EXPECT_EQ(response->Header("Allow"), "POST");
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
-
-TEST_F(HttpIntegrationTest, ExpectContinueWithBodyOverLimitIs413WithoutInterim) {
-  auto client = Connect();
-  ASSERT_TRUE(client->Send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                           405, "Allow", "POST"},
+        RefusedExpectation{"BodyOverLimitIs413",
+                           "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                            "Content-Length: " +
                                std::to_string(kMaxBodyBytes + 1) + "\r\n\r\n",
-                           Deadline::In(seconds(10))));
-  auto response = client->ReadResponse(false, Deadline::In(seconds(10)));
-  ASSERT_TRUE(response.has_value()) << client->last_error();
-  EXPECT_EQ(response->status, 413);
-  EXPECT_TRUE(client->WaitForClose(Deadline::In(seconds(10)))) << client->last_error();
-}
+                           413, "", ""}),
+    [](const ::testing::TestParamInfo<RefusedExpectation>& info) { return info.param.name; });
 
 TEST_F(HttpIntegrationTest, ExpectIsIgnoredInHttp10) {
   auto client = Connect();
@@ -600,16 +608,29 @@ TEST_F(HttpIntegrationTest, SlowClientSendingByteByByteIsServed) {
   ExpectExchange(*client, PostEcho("xyz"));
 }
 
-TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
+class HttpDeadlineTest : public ::testing::Test {
+ protected:
+  // Starts a server with `options` and a client whose first GET is answered: its connection is
+  // then idle, not reading.
+  void StartAfterOneExchange(const TestServerOptions& options) {
+    ASSERT_OK_AND_ASSIGN(started_, TestServer::Start(options));
+    client_ = std::make_unique<RawClient>(started_->port(), Deadline::In(seconds(10)));
+    ASSERT_TRUE(client_->connected());
+    ASSERT_TRUE(client_->Send(Get().request, Deadline::In(seconds(10))));
+    ExpectExchange(*client_, Get());
+  }
+
+  std::unique_ptr<TestServer> started_;
+  std::unique_ptr<RawClient> client_;
+};
+
+TEST_F(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 300'000'000;
-  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
-  TestServer& server = *started;
-  RawClient client(server.port(), Deadline::In(seconds(10)));
-  ASSERT_TRUE(client.connected());
-  // A complete request first (the connection is then idle, not reading), then half a request.
-  ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
-  ExpectExchange(client, Get());
+  ASSERT_NO_FATAL_FAILURE(StartAfterOneExchange(options));
+  TestServer& server = *started_;
+  RawClient& client = *client_;
+  // Then half a request.
   ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc",
                           Deadline::In(seconds(10))));
   EXPECT_TRUE(client.WaitForClose(Deadline::In(seconds(10)))) << client.last_error();
@@ -617,16 +638,13 @@ TEST(HttpDeadlineTest, StalledRequestIsClosedAtTheReadDeadline) {
                       Deadline::In(seconds(10))));
 }
 
-TEST(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
+TEST_F(HttpDeadlineTest, IdleKeepAliveConnectionIsNotReadTimedOut) {
   TestServerOptions options = DefaultOptions();
   options.settings.read_timeout_ns = 100'000'000;
   options.settings.idle_timeout_ns = 600'000'000;
-  ASSERT_OK_AND_ASSIGN(auto started, TestServer::Start(options));
-  TestServer& server = *started;
-  RawClient client(server.port(), Deadline::In(seconds(10)));
-  ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.Send(Get().request, Deadline::In(seconds(10))));
-  ExpectExchange(client, Get());
+  ASSERT_NO_FATAL_FAILURE(StartAfterOneExchange(options));
+  TestServer& server = *started_;
+  RawClient& client = *client_;
   // Between requests the idle deadline applies, not the (shorter) read deadline.
   EXPECT_TRUE(client.WaitForClose(Deadline::In(seconds(10)))) << client.last_error();
   EXPECT_EQ(server.closed(core::CloseReason::kReadTimeout), 0u);

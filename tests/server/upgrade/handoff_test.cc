@@ -16,6 +16,7 @@
 #include "server/upgrade/handed_sockets.h"
 #include "server/upgrade/service_notify.h"
 #include "server/upgrade/socket_activation.h"
+#include "tests/support/default_options.h"
 
 namespace shoal::server::upgrade {
 namespace {
@@ -86,7 +87,7 @@ TEST(SocketActivationTest, IgnoresAnotherProcessesSocketsAndRejectsUnnamedOnes) 
 }
 
 TEST(AdoptionTest, ChecksTheAddressAndTheSocketKind) {
-  auto listening = core::Listen(Loopback(0), core::ListenOptions{});
+  auto listening = core::Listen(Loopback(0), shoal::testing::DefaultListenOptions());
   ASSERT_TRUE(listening.ok());
   auto bound = core::LocalAddress(listening->get());
   ASSERT_TRUE(bound.ok());
@@ -106,11 +107,11 @@ TEST(AdoptionTest, ChecksTheAddressAndTheSocketKind) {
 }
 
 TEST(AdoptionTest, PlanTakesOneSocketPerWorkerAndReportsSurplus) {
-  auto first = core::Listen(Loopback(0), core::ListenOptions{});
+  auto first = core::Listen(Loopback(0), shoal::testing::DefaultListenOptions());
   ASSERT_TRUE(first.ok());
   auto address = core::LocalAddress(first->get());
   ASSERT_TRUE(address.ok());
-  auto second = core::Listen(*address, core::ListenOptions{});
+  auto second = core::Listen(*address, shoal::testing::DefaultListenOptions());
   ASSERT_TRUE(second.ok());
   InheritedSockets inherited(
       InheritedSockets::Source::kPredecessor,

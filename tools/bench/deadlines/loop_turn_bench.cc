@@ -52,6 +52,7 @@
 #include "core/server.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "server/application.h"
 #include "server/protocols/echo/echo_protocol.h"
 
 ABSL_FLAG(int, baseline, 100, "idle connections in phase 1");
@@ -377,13 +378,13 @@ int main(int argc, char** argv) {
   const int to_client = command_pipe[1];
   const int from_client = reply_pipe[0];
 
-  shoal::core::ServerOptions options;
+  shoal::core::ServerOptions options =
+      *shoal::server::ServerOptionsFrom(shoal::server::Config::Default());
   options.workers = 1;
   options.tick_ns = int64_t{absl::GetFlag(FLAGS_tick_ms)} * 1'000'000;
   options.settings.idle_timeout_ns = int64_t{absl::GetFlag(FLAGS_idle_timeout_s)} * 1'000'000'000;
   options.max_connections = 1'000'000;
-  options.listeners.push_back(
-      {"echo", *shoal::core::SocketAddress::Parse("127.0.0.1:0"), 4096, true});
+  options.listeners.front().address = *shoal::core::SocketAddress::Parse("127.0.0.1:0");
   auto server = shoal::core::Server::Create(options, [](size_t, int) {
     return std::make_unique<shoal::server::EchoProtocol>(
         shoal::server::EchoSettingsFrom(shoal::server::Config::Default()));

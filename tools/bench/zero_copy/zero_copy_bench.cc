@@ -42,6 +42,7 @@
 #include "core/connection.h"
 #include "core/server.h"
 #include "core/stats.h"
+#include "server/application.h"
 #include "server/protocols/echo/echo_protocol.h"
 #include "tools/loadgen/loadgen.h"
 
@@ -69,9 +70,11 @@ struct RunningServer {
 };
 
 RunningServer StartServer(bool zero_copy) {
-  shoal::core::ServerOptions options;
+  shoal::core::ServerOptions options =
+      *shoal::server::ServerOptionsFrom(shoal::server::Config::Default());
   options.workers = 1;
-  shoal::core::ServerListenerOptions listener;
+  shoal::core::ServerListenerOptions listener = options.listeners.front();
+  options.listeners.clear();
   listener.name = "echo";
   listener.address = *shoal::core::SocketAddress::Parse("127.0.0.1:0");
   options.listeners.push_back(listener);
@@ -178,7 +181,8 @@ void Rss(bool zero_copy) {
   const int clients = absl::GetFlag(FLAGS_clients);
   const int64_t client_bytes = absl::GetFlag(FLAGS_client_bytes);
   const size_t frame = static_cast<size_t>(absl::GetFlag(FLAGS_rss_frame));
-  shoal::core::ConnectionSettings defaults;
+  shoal::core::ConnectionSettings defaults =
+      shoal::server::ConnectionSettingsFrom(shoal::server::Config::Default());
   // The client stream: whole frames, client_bytes in all (rounded up to whole frames).
   size_t frames = static_cast<size_t>((client_bytes + frame + 3) / (frame + 4));
   std::string stream;

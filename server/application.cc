@@ -27,6 +27,15 @@ core::SourceLimits SourceLimitsFrom(const Config& config) {
                             config.limits.connection_rate_per_source};
 }
 
+core::Balance BalanceFrom(Balance balance) {
+  switch (balance) {
+    case Balance::kKernel: return core::Balance::kKernel;
+    case Balance::kCpu: return core::Balance::kCpu;
+    case Balance::kLeastConnections: return core::Balance::kLeastConnections;
+  }
+  return core::Balance::kKernel;
+}
+
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -71,6 +80,11 @@ core::ConnectionSettings ConnectionSettingsFrom(const Config& config) {
   settings.low_watermark = config.backpressure.low_watermark;
   settings.worker_budget = config.backpressure.worker_budget;
   settings.max_memory = config.limits.max_memory;
+  settings.max_connection_age_ns = ToNanos(config.limits.max_connection_age);
+  settings.max_connection_age_jitter_ns =
+      settings.max_connection_age_ns / 100 *
+      static_cast<int64_t>(config.limits.max_connection_age_jitter_percent);
+  settings.max_requests_per_connection = config.limits.max_requests_per_connection;
   settings.max_input_bytes =
       config.limits.max_frame_bytes + config.limits.max_header_bytes + settings.read_budget_bytes;
   return settings;
@@ -92,7 +106,8 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
     auto address = core::SocketAddress::Parse(listener.address);
     if (!address.ok()) return address.status();
     options.listeners.push_back(core::ServerListenerOptions{
-        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join});
+        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join,
+        BalanceFrom(listener.balance)});
   }
   return options;
 }

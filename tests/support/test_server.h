@@ -38,6 +38,7 @@ struct TestServerOptions {
   core::AcceptedSocketOptions socket;
   int64_t max_connections = 100000;
   int backlog = 4096;
+  core::Balance balance = core::Balance::kKernel;
 };
 
 class TestServer {

@@ -71,11 +71,14 @@ class HttpSession final : public core::Session {
     response_.extra_fields = {};
     protocol_.router().Dispatch(request, response_);
     const bool client_error = response_.status >= 400 && response_.status < 500;
-    const bool keep_alive = !close_after && !client_error;
+    // Past its max age or request limit the connection ends after this reply, announced.
+    const bool last = connection().LastReply() && !close_after && !client_error;
+    const bool keep_alive = !close_after && !client_error && !last;
     WriteResponse(request.method == Method::kHead, request.version, keep_alive);
     if (!keep_alive) {
       closing_ = true;
       connection().CloseAfterFlush(client_error ? core::CloseReason::kProtocolError
+                                   : last       ? core::CloseReason::kMaxAge
                                                 : core::CloseReason::kPeerClosed);
     }
   }

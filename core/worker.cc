@@ -112,6 +112,8 @@ void Worker::Run() {
   // Without the wake-up nothing is handed here: peers find the queue closed.
   if (!attached.ok()) handoff_->Close();
   loop_->Run();
+  // Hand-offs still queued are taken (and closed below); later ones stay with their acceptor.
+  handoff_->Close();
   handoff_->Detach();
   // Whatever is still open when the loop stops is closed as a shutdown.
   connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });

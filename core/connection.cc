@@ -132,20 +132,21 @@ void Connection::MarkEnding() {
 int64_t Connection::LifetimeCheckNs() const {
   if (closing_.state != State::kOpen) return INT64_MAX;
   if (!lifetime_.ending) return lifetime_.end_at_ns;
-  if (clock_.request_in_progress || !output_.empty()) return INT64_MAX;
-  return DeadlineAfter(clock_.last_input_ns, kRecentInputNs);
+  // Ending with a request in flight: the read loop ends it at the request's end.
+  if (clock_.request_in_progress || input_state_.forward_remaining > 0) return INT64_MAX;
+  return DeadlineAfter(std::max(clock_.last_input_ns, clock_.last_activity_ns), kRecentInputNs);
 }
 
 void Connection::CheckLifetime(int64_t now) {
   if (now < LifetimeCheckNs()) return;
-  const bool idle = !clock_.request_in_progress && output_.empty() &&
-                    input_state_.forward_remaining == 0;
-  if (!idle) {
+  if (clock_.request_in_progress || input_state_.forward_remaining > 0) {
+    // The reply to the request in flight is the last (HTTP: LastReply says so).
     lifetime_.ending = true;
     BeginGracefulEnd(CloseReason::kMaxAge);
-  } else if (!lifetime_.ending && clock_.last_input_ns >= now - kRecentInputNs) {
+  } else if (!lifetime_.ending &&
+             (clock_.last_input_ns >= now - kRecentInputNs || !output_.empty())) {
+    // The peer may be about to send its next request: answer that one last.
     MarkEnding();
-    ArmDeadline();
   } else {
     lifetime_.ending = true;
     CloseAfterFlush(CloseReason::kMaxAge);

@@ -113,6 +113,28 @@ TEST(MaxAge, IdleConnectionClosesWithFinAtItsAge) {
   ExpectOneMaxAgeClose(*server);
 }
 
+TEST(MaxAge, AReloadAppliesToConnectionsAcceptedAfterIt) {
+  auto server = StartServer("echo", 0, 0);
+  ASSERT_NE(server, nullptr);
+  auto before = Connect(server->port(), seconds(5));
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(WaitFor([&] { return server->active() == 1; }, seconds(5)));
+  core::ConnectionSettings settings;
+  settings.max_connection_age_ns = kAgeNs;
+  settings.max_connection_age_jitter_ns = kJitterNs;
+  server->server().UpdateSettings(settings);
+  ASSERT_TRUE(server->Barrier());
+  const Clock::time_point start = Clock::now();
+  auto after = Connect(server->port(), seconds(5));
+  ASSERT_TRUE(after.ok()) << after.status();
+  End end = ReadUntilEnd(after->get(), seconds(5));
+  EXPECT_EQ(end.kind, End::Kind::kEof) << end.ToString();
+  ExpectWithinAge(start, end.at);
+  ExpectOneMaxAgeClose(*server);
+  // The connection accepted before the reload keeps no age.
+  EXPECT_EQ(WaitForEnd(before->get(), milliseconds(200)), EndKind::kTimeout);
+}
+
 TEST(MaxRequests, HttpAnnouncesTheLastResponseAndDropsWhatWasPipelinedAfterIt) {
   auto server = StartServer("http", 0, 3);
   ASSERT_NE(server, nullptr);

@@ -15,6 +15,17 @@ namespace {
 constexpr size_t kKeptInputCapacity = 64 * 1024;
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
+// Uniform in [0, bound], from a per-thread splitmix64 stream (spreading closes, not secrecy).
+int64_t Jitter(int64_t bound) {
+  if (bound <= 0) return 0;
+  thread_local uint64_t state = static_cast<uint64_t>(MonotonicNowNs());
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<int64_t>(z % (static_cast<uint64_t>(bound) + 1));
+}
+
 // The close that follows sends RST, not FIN (SO_LINGER with a zero timeout).
 void ResetOnClose(int fd) {
   linger abort{1, 0};
@@ -36,6 +47,12 @@ Connection::~Connection() {
 absl::Status Connection::Start(Protocol& protocol) {
   SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
   session_ = protocol.NewSession(*this);
+  const ConnectionSettings& settings = owner_.settings();
+  if (settings.max_connection_age_ns > 0) {
+    lifetime_.end_at_ns =
+        DeadlineAfter(now_ns(), DeadlineAfter(settings.max_connection_age_ns,
+                                              Jitter(settings.max_connection_age_jitter_ns)));
+  }
   if (auto status = owner_.loop().Add(fd_.get(), kReadEvents, this); !status.ok()) return status;
   ArmDeadline();
   return absl::OkStatus();
@@ -57,6 +74,8 @@ void Connection::CountRequests(uint64_t n) {
   if (n == 0) return;
   stats_.requests.Add(n);
   timing_.completed += n;
+  const uint64_t max_requests = owner_.settings().max_requests_per_connection;
+  if (max_requests > 0 && timing_.completed >= max_requests) MarkEnding();
   if (!kStatsEnabled) return;
   if (timing_.awaiting_flush == 0) timing_.awaiting_flush_since_ns = MonotonicNowNs();
   timing_.awaiting_flush += n;
@@ -119,10 +138,49 @@ void Connection::OnSessionTimer() {
   if (closing_.state != State::kClosed) MaybeFinishDrain();
 }
 
-void Connection::BeginDrain() {
+bool Connection::LastReply() {
+  ++lifetime_.replies_announced;
+  const uint64_t max_requests = owner_.settings().max_requests_per_connection;
+  return lifetime_.ending ||
+         (max_requests > 0 && lifetime_.replies_announced >= max_requests);
+}
+
+void Connection::MarkEnding() {
+  lifetime_.ending = true;
+  if (closing_.draining) return;
+  closing_.draining = true;
+  closing_.drain_reason = CloseReason::kMaxAge;
+}
+
+int64_t Connection::LifetimeCheckNs() const {
+  if (closing_.state != State::kOpen) return INT64_MAX;
+  if (!lifetime_.ending) return lifetime_.end_at_ns;
+  // Ending with a request in flight: the read loop ends it at the request's end.
+  if (clock_.request_in_progress || input_state_.forward_remaining > 0) return INT64_MAX;
+  return DeadlineAfter(std::max(clock_.last_input_ns, clock_.last_activity_ns), kRecentInputNs);
+}
+
+void Connection::CheckLifetime(int64_t now) {
+  if (now < LifetimeCheckNs()) return;
+  if (clock_.request_in_progress || input_state_.forward_remaining > 0) {
+    // The reply to the request in flight is the last (HTTP: LastReply says so).
+    lifetime_.ending = true;
+    BeginGracefulEnd(CloseReason::kMaxAge);
+  } else if (!lifetime_.ending &&
+             (clock_.last_input_ns >= now - kRecentInputNs || !output_.empty())) {
+    // The peer may be about to send its next request: answer that one last.
+    MarkEnding();
+  } else {
+    lifetime_.ending = true;
+    CloseAfterFlush(CloseReason::kMaxAge);
+  }
+}
+
+void Connection::BeginGracefulEnd(CloseReason reason) {
   SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
   if (closing_.draining) return;
   closing_.draining = true;
+  closing_.drain_reason = reason;
   if (closing_.state != State::kOpen) return;
   // Answer what has already arrived (a connection accepted during the drain may carry a request),
   // then close at the first request boundary.
@@ -503,7 +561,7 @@ void Connection::RestartReadDeadlineAfterPause() {
 void Connection::MaybeFinishDrain() {
   if (!closing_.draining || closing_.state != State::kOpen) return;
   if (input_state_.forward_remaining > 0 || session_->RequestInProgress()) return;
-  CloseAfterFlush(CloseReason::kShutdown);
+  CloseAfterFlush(closing_.drain_reason);
 }
 
 Connection::DeadlineCheck Connection::EvaluateDeadlines(int64_t now) const {
@@ -532,7 +590,7 @@ Connection::DeadlineCheck Connection::EvaluateDeadlines(int64_t now) const {
 }
 
 void Connection::ArmDeadline() {
-  int64_t next = EvaluateDeadlines(now_ns()).next_ns;
+  int64_t next = std::min(EvaluateDeadlines(now_ns()).next_ns, LifetimeCheckNs());
   if (next == INT64_MAX) return;
   if (!scheduled() || next < deadline_ns()) owner_.loop().timers().Schedule(this, next);
 }
@@ -545,7 +603,10 @@ void Connection::OnExpire() {
     Close(*check.expired);
     return;
   }
-  if (check.next_ns != INT64_MAX) owner_.loop().timers().Schedule(this, check.next_ns);
+  CheckLifetime(now_ns());
+  if (closing_.state == State::kClosed) return;
+  int64_t next = std::min(EvaluateDeadlines(now_ns()).next_ns, LifetimeCheckNs());
+  if (next != INT64_MAX) owner_.loop().timers().Schedule(this, next);
 }
 
 absl::Status CheckConnectionSettings(const ConnectionSettings& settings) {

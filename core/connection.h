@@ -16,6 +16,12 @@
 // reads go through the same per-turn read budget as normal reads, and end at the peer's FIN, at
 // the linger deadline (read_timeout after our FIN) or after `linger_discard_bytes`, whichever first.
 //
+// Lifetime: past its age (drawn at Start) or its request limit a connection ends like a drain, at
+// the first request boundary (reason max_age): a request in flight is answered first. An idle
+// connection past its age closes with FIN at once, unless input arrived within kRecentInputNs: its
+// next request may be on the way, so that request is answered last (HTTP with Connection: close,
+// through SessionContext::LastReply), or it closes once that input is no longer recent.
+//
 // Sessions see the connection only as a SessionContext (core/session.h); the methods below are for
 // the owner (the worker) and tests.
 //
@@ -77,6 +83,12 @@ struct ConnectionSettings {
   uint64_t max_input_bytes{};
   uint64_t max_memory{};
   int64_t shed_stall_ns{};
+  // Lifetime (close reason max_age, ended gracefully at a request boundary): the age is drawn at
+  // accept as max_connection_age_ns plus a uniform jitter up to max_connection_age_jitter_ns
+  // (0 = no age limit); max_requests_per_connection is read at each request (0 = no limit).
+  int64_t max_connection_age_ns{};
+  int64_t max_connection_age_jitter_ns{};
+  uint64_t max_requests_per_connection{};
 };
 
 // InvalidArgument naming the first field that is zero where zero is never meant (the timeouts and
@@ -147,7 +159,7 @@ class Connection final : private SessionContext,
   // Closes now; queued output is dropped.
   void Close(CloseReason reason) override;
   // Graceful drain: closes now if nothing is in flight, else once the request in flight is answered.
-  void BeginDrain();
+  void BeginDrain() { BeginGracefulEnd(CloseReason::kShutdown); }
   // Called by the owner when the worker budget rule no longer blocks it after OnBudgetBlocked.
   void ResumeAfterBudget();
   // Called by the owner after its settings changed: deadlines and watermarks are re-evaluated
@@ -179,6 +191,13 @@ class Connection final : private SessionContext,
     State state = State::kOpen;
     CloseReason pending_reason = CloseReason::kPeerClosed;  // once past kOpen
     bool draining = false;
+    CloseReason drain_reason = CloseReason::kShutdown;  // while draining
+  };
+  // When the connection ends of age, and whether it is past its age or request limit.
+  struct Lifetime {
+    int64_t end_at_ns = INT64_MAX;
+    uint64_t replies_announced = 0;
+    bool ending = false;
   };
   // Why reading is held up by us rather than by the peer.
   struct ReadPause {
@@ -228,6 +247,7 @@ class Connection final : private SessionContext,
   void Send(std::string_view bytes) override;
   void ForwardInput(uint64_t bytes) override;
   void CountRequests(uint64_t n) override;
+  bool LastReply() override;
   void CloseAfterFlush(CloseReason reason) override;
   void StartTimer(int64_t delay_ns) override;
   int64_t now_ns() const override { return owner_.loop().now_ns(); }
@@ -256,6 +276,12 @@ class Connection final : private SessionContext,
   void CheckWatermarks();
   void RestartReadDeadlineAfterPause();
   void MaybeFinishDrain();
+  void BeginGracefulEnd(CloseReason reason);
+  // Ends at the next request boundary the read loop reaches, without reading now.
+  void MarkEnding();
+  // The next time the lifetime rule needs a look (INT64_MAX: none), and that look.
+  int64_t LifetimeCheckNs() const;
+  void CheckLifetime(int64_t now);
   // The one statement of the deadline rules, used both to arm the timer and when it fires.
   DeadlineCheck EvaluateDeadlines(int64_t now) const;
   void ArmDeadline();
@@ -283,6 +309,7 @@ class Connection final : private SessionContext,
   InputState input_state_;
   DeadlineClock clock_;
   RequestTiming timing_;
+  Lifetime lifetime_;
   bool write_interest_ = false;
   SessionTimer session_timer_{*this};
 };

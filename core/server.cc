@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,6 +43,29 @@ absl::Status CheckNotServedElsewhere(const ServerListenerOptions& spec) {
       "); set listeners[].reuseport_join: true to share it");
 }
 
+// Reuseport group member (receiving CPU mod workers) takes the connection; members are numbered
+// in the order they listened, which is worker order.
+absl::Status AttachCpuSteering(int fd, int workers) {
+  sock_filter code[] = {
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_CPU)},
+      {BPF_ALU | BPF_MOD | BPF_K, 0, 0, static_cast<uint32_t>(workers)},
+      {BPF_RET | BPF_A, 0, 0, 0},
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0) {
+    return ErrnoStatus(errno, "SO_ATTACH_REUSEPORT_CBPF");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBalance(const ServerListenerOptions& spec) {
+  if (spec.balance == Balance::kCpu && !spec.reuse_port) {
+    return absl::InvalidArgumentError("listener '" + spec.name +
+                                      "': balance cpu needs reuseport (one socket per worker)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int64_t DescriptorConnectionCap(int workers, size_t listeners) {
@@ -64,7 +89,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   server->max_connections_.store(std::min(options.max_connections, server->descriptor_cap_));
   for (const ServerListenerOptions& spec : options.listeners) {
     if (auto status = CheckNotServedElsewhere(spec); !status.ok()) return status;
+    if (auto status = CheckBalance(spec); !status.ok()) return status;
   }
+  bool pin_workers = options.cpu_affinity;
 
   for (size_t l = 0; l < options.listeners.size(); ++l) {
     const ServerListenerOptions& spec = options.listeners[l];
@@ -72,6 +99,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     ListenOptions listen_options{spec.backlog, spec.reuse_port, options.socket.receive_buffer,
                                  options.socket.send_buffer};
     server->listening_fds_.emplace_back();
+    ConnectionBalancer* balancer = nullptr;
+    if (spec.balance == Balance::kLeastConnections) {
+      server->balancers_.push_back(std::make_unique<ConnectionBalancer>(worker_count));
+      balancer = server->balancers_.back().get();
+    }
     for (int w = 0; w < worker_count; ++w) {
       WorkerListener listener;
       listener.name = spec.name;
@@ -100,7 +132,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
         listener.fd = ScopedFd(duplicate);
       }
       listener.shared = !spec.reuse_port;
+      listener.balancer = balancer;
       per_worker[static_cast<size_t>(w)].push_back(std::move(listener));
+    }
+    if (spec.balance == Balance::kCpu) {
+      if (auto status = AttachCpuSteering(per_worker[0][l].fd.get(), worker_count); !status.ok()) {
+        return absl::Status(status.code(),
+                            "listener '" + spec.name + "': " + std::string(status.message()));
+      }
+      pin_workers = true;
     }
   }
 
@@ -108,7 +148,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   for (int w = 0; w < worker_count; ++w) {
     Worker::Options worker_options;
     worker_options.index = w;
-    worker_options.cpu = options.cpu_affinity ? w % cpus : -1;
+    worker_options.cpu = pin_workers ? w % cpus : -1;
     worker_options.tick_ns = options.tick_ns;
     worker_options.settings = options.settings;
     worker_options.socket = options.socket;
@@ -124,6 +164,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     if (!worker.ok()) return worker.status();
     server->workers_.push_back(std::move(*worker));
   }
+  std::vector<Worker*> peers;
+  for (auto& worker : server->workers_) peers.push_back(worker.get());
+  for (auto& worker : server->workers_) worker->SetPeers(peers);
   return server;
 }
 

@@ -7,6 +7,13 @@
 // socket already listens there: another process would silently take a share of the connections,
 // so Create fails (FailedPrecondition) unless the listener has `reuseport_join`.
 //
+// Balancing (`balance` per listener): kernel leaves the choice to the SO_REUSEPORT hash; cpu
+// attaches a classic BPF program (SO_ATTACH_REUSEPORT_CBPF) that picks the socket of worker
+// (receiving CPU mod workers) and pins worker i to CPU i (as cpu_affinity does), so a connection is
+// served on the CPU that processed its packets (exact when workers == online CPUs; needs
+// reuseport); least_connections gives every worker's copy of the listener one shared
+// ConnectionBalancer and lets workers hand connections over (core/worker.h).
+//
 // Connection cap: limits.max_connections, lowered to what RLIMIT_NOFILE (read at Create) leaves
 // room for, so EMFILE stays rare; live through UpdateLimits, in force for the next accept.
 //
@@ -32,6 +39,8 @@
 
 namespace shoal::core {
 
+enum class Balance { kKernel, kCpu, kLeastConnections };
+
 // Plain values without defaults of their own: the shoal binary fills them from the config
 // (server/application.h, ServerOptionsFrom), tests from tests/support/default_options.h.
 struct ServerListenerOptions {
@@ -45,6 +54,7 @@ struct ServerListenerOptions {
   // w-th (a shared listener only the first); workers beyond them bind as usual, joining the same
   // port. Create duplicates them; the caller keeps and closes its own descriptors.
   std::vector<int> adopted_fds = {};
+  Balance balance = Balance::kKernel;
 };
 
 struct ServerOptions {
@@ -101,6 +111,8 @@ class Server {
   Server() = default;
   void OnWorkerDrained(int worker_index);
 
+  // One per least_connections listener; declared first so it outlives the workers using it.
+  std::vector<std::unique_ptr<ConnectionBalancer>> balancers_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<SocketAddress> bound_addresses_;
   std::vector<std::vector<int>> listening_fds_;

@@ -34,6 +34,13 @@ class SessionContext {
   // the listener's request_duration histogram when the output queue next empties.
   virtual void CountRequests(uint64_t n) = 0;
 
+  // For a protocol whose replies can announce the end (HTTP's `Connection: close`): call once per
+  // reply as it is written. True when this reply is to be the connection's last (its max age
+  // passed, or this reply reaches limits.max_requests_per_connection): the session then says so in
+  // the reply and calls CloseAfterFlush(CloseReason::kMaxAge). Protocols that never call it end
+  // after a complete reply with FIN.
+  virtual bool LastReply() = 0;
+
   // Closes now; queued output is dropped.
   virtual void Close(CloseReason reason) = 0;
   // Reads no more requests; closes once queued output is written (or the write deadline passes).

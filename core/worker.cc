@@ -13,6 +13,8 @@ namespace shoal::core {
 
 namespace {
 
+constexpr size_t kHandoffQueueCapacity = 1024;
+
 // The process total is written when a worker's holding moved this much since it last wrote.
 constexpr int64_t kPublishHeldBatchBytes = 64 << 10;
 constexpr int64_t kOverloadRecheckNs = 20'000'000;
@@ -40,14 +42,18 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(const Options& options,
   loop_options.tick_ns = options.tick_ns;
   auto loop = EventLoop::Create(loop_options);
   if (!loop.ok()) return loop.status();
-  return std::unique_ptr<Worker>(
-      new Worker(options, std::move(*loop), std::move(listeners), std::move(on_drained)));
+  auto handoff = HandoffQueue::Create(kHandoffQueueCapacity);
+  if (!handoff.ok()) return handoff.status();
+  return std::unique_ptr<Worker>(new Worker(options, std::move(*loop), std::move(*handoff),
+                                            std::move(listeners), std::move(on_drained)));
 }
 
 Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
-               std::vector<WorkerListener> listeners, std::function<void(int)> on_drained)
+               std::unique_ptr<HandoffQueue> handoff, std::vector<WorkerListener> listeners,
+               std::function<void(int)> on_drained)
     : options_(options),
       loop_(std::move(loop)),
+      handoff_(std::move(handoff)),
       listener_specs_(std::move(listeners)),
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
@@ -98,7 +104,18 @@ void Worker::Run() {
     CPU_SET(options_.cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
   }
+  auto attached = handoff_->Attach(
+      *loop_,
+      [this](ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
+        Serve(std::move(fd), peer, listener_index);
+      },
+      [this] { CheckDrained(); });
+  // Without the wake-up nothing is handed here: peers find the queue closed.
+  if (!attached.ok()) handoff_->Close();
   loop_->Run();
+  // Hand-offs still queued are taken (and closed below); later ones stay with their acceptor.
+  handoff_->Close();
+  handoff_->Detach();
   // Whatever is still open when the loop stops is closed as a shutdown.
   connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });
   DestroyClosed();
@@ -140,6 +157,7 @@ void Worker::DrainOnLoop(int64_t deadline_ns) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   if (draining_) return;
   draining_ = true;
+  handoff_->Close();
   loop_->timers().Schedule(&drain_deadline_, deadline_ns);
   for (auto& listener : listeners_) listener->AcceptPendingAndClose();
   connections_.ForEach([](Connection* connection) { connection->BeginDrain(); });
@@ -153,7 +171,7 @@ void Worker::ForceCloseAll() {
 }
 
 void Worker::CheckDrained() {
-  if (!draining_ || drained_reported_ || !connections_.empty()) return;
+  if (!draining_ || drained_reported_ || !connections_.empty() || !handoff_->Idle()) return;
   drained_reported_ = true;
   loop_->timers().Cancel(&drain_deadline_);
   if (on_drained_) on_drained_(options_.index);
@@ -161,11 +179,32 @@ void Worker::CheckDrained() {
 
 void Worker::OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
+  ConnectionBalancer* balancer = listener_specs_[listener_index].balancer;
+  if (balancer != nullptr) {
+    const int self = options_.index;
+    int target = self;
+    if (draining_) {
+      balancer->Add(self);
+    } else {
+      target = balancer->Assign(self);
+    }
+    if (target != self) {
+      if (peers_[static_cast<size_t>(target)]->handoff_->TryPush(fd, peer, listener_index)) return;
+      balancer->Release(target);
+      balancer->Add(self);
+    }
+  }
+  Serve(std::move(fd), peer, listener_index);
+}
+
+void Worker::Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
+  SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   ListenerStats& listener_stats = *stats_.listeners[listener_index];
   listener_stats.accepted.Add();
-  SourceLimiter::Entry* source = nullptr;
-  if (std::optional<CloseReason> refused = Admit(peer, &source)) {
+  Admission admission{nullptr, listener_specs_[listener_index].balancer};
+  if (std::optional<CloseReason> refused = Admit(peer, &admission.source)) {
     listener_stats.CountClose(*refused);
+    if (admission.balancer != nullptr) admission.balancer->Release(options_.index);
     return;  // fd closes here
   }
   const AcceptedSocketOptions& socket = options_.socket;
@@ -174,7 +213,9 @@ void Worker::OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_
 
   auto* connection = new Connection(*this, std::move(fd), listener_stats);
   connections_.PushBack(connection);
-  if (source != nullptr) connection_sources_[connection] = source;
+  if (admission.source != nullptr || admission.balancer != nullptr) {
+    admissions_[connection] = admission;
+  }
   listener_stats.active.Add(1);
   if (!connection->Start(*listener_specs_[listener_index].protocol).ok()) {
     connection->Close(CloseReason::kReset);
@@ -226,9 +267,10 @@ bool Worker::EvictOldestIdle() {
 void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
   connections_.Remove(connection);
-  if (auto it = connection_sources_.find(connection); it != connection_sources_.end()) {
-    source_limiter_.Release(it->second);
-    connection_sources_.erase(it);
+  if (auto it = admissions_.find(connection); it != admissions_.end()) {
+    if (it->second.source != nullptr) source_limiter_.Release(it->second.source);
+    if (it->second.balancer != nullptr) it->second.balancer->Release(options_.index);
+    admissions_.erase(it);
   }
   closed_.push_back(connection);
   budget_blocked_.Remove(connection);

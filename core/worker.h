@@ -10,9 +10,17 @@
 // pressure, re-arming existing deadlines.
 // Each action is counted in WorkerStats::overload_actions.
 //
+// Balancing (`least_connections` listeners, those with a ConnectionBalancer): the worker that
+// accepts a connection asks the balancer for the least-loaded worker and, if that is another,
+// hands the descriptor over through that worker's HandoffQueue (core/handoff_queue.h); a full or
+// closed queue leaves it with the acceptor. Admission (the process-wide cap and the per-source
+// limits) happens once, on the worker that serves the connection, so each limiter is touched only
+// by its own thread. A draining worker hands nothing off and refuses hand-offs (its queue closes);
+// a drain finishes only once no hand-off to it is in flight.
+//
 // Threading: Start, BeginDrain, UpdateSettings and Stop may be called from any thread; they post
-// to the worker's loop. stats() may be read from any thread (see core/stats.h). Everything else
-// runs on the worker thread.
+// to the worker's loop. stats() may be read from any thread (see core/stats.h). SetPeers before
+// Start, from the thread that created the workers. Everything else runs on the worker thread.
 #ifndef SHOAL_CORE_WORKER_H_
 #define SHOAL_CORE_WORKER_H_
 
@@ -27,7 +35,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/connection.h"
+#include "core/connection_balancer.h"
 #include "core/event_loop.h"
+#include "core/handoff_queue.h"
 #include "core/intrusive_list.h"
 #include "core/listener.h"
 #include "core/overload.h"
@@ -54,6 +64,8 @@ struct WorkerListener {
   ScopedFd fd;
   bool shared = false;
   std::unique_ptr<Protocol> protocol;
+  // Shared by every worker's copy of a least_connections listener; null for the other modes.
+  ConnectionBalancer* balancer = nullptr;
 };
 
 class Worker final : private ConnectionOwner, private AcceptHandler, private TurnObserver {
@@ -87,6 +99,8 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
                                                        std::function<void(int)> on_drained);
   ~Worker();
 
+  // The workers hand-offs may go to, indexed by worker (this one included).
+  void SetPeers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
   absl::Status Start();
   // Stop accepting (after accepting what is queued), close idle connections, let the others finish
   // their request in flight, and force-close what remains at `deadline_ns` (monotonic).
@@ -122,8 +136,15 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
     Worker& worker_;
   };
 
+  // What admission took for a connection, given back when it closes.
+  struct Admission {
+    SourceLimiter::Entry* source = nullptr;
+    ConnectionBalancer* balancer = nullptr;
+  };
+
   Worker(const Options& options, std::unique_ptr<EventLoop> loop,
-         std::vector<WorkerListener> listeners, std::function<void(int)> on_drained);
+         std::unique_ptr<HandoffQueue> handoff, std::vector<WorkerListener> listeners,
+         std::function<void(int)> on_drained);
 
   // ConnectionOwner
   EventLoop& loop() override { return *loop_; }
@@ -142,6 +163,8 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   void OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) override;
 
   void Run();
+  // Serves a connection this worker accepted or was handed: admission, then a Connection.
+  void Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index);
   void DrainOnLoop(int64_t deadline_ns);
   void ForceCloseAll();
   void DestroyClosed();
@@ -164,6 +187,8 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
 
   Options options_;
   std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<HandoffQueue> handoff_;
+  std::vector<Worker*> peers_;
   std::vector<WorkerListener> listener_specs_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::function<void(int)> on_drained_;
@@ -171,7 +196,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   ChunkPool chunk_pool_;
   std::unique_ptr<char[]> read_scratch_;
   SourceLimiter source_limiter_;
-  absl::flat_hash_map<Connection*, SourceLimiter::Entry*> connection_sources_;
+  absl::flat_hash_map<Connection*, Admission> admissions_;
   IntrusiveList<Connection, ConnectionListTag> connections_;
   std::vector<Connection*> closed_;
   BudgetBlockedList<Connection> budget_blocked_;

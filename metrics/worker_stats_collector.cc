@@ -1,6 +1,8 @@
 #include "metrics/worker_stats_collector.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -85,6 +87,26 @@ class HistogramSum {
   std::vector<uint64_t> counts_;
   double sum_ = 0;
 };
+
+// Per listener, in listener order: max over min active connections across workers, the min
+// counted as at least 1 (so a worker with none shows the max itself).
+void AddImbalance(MetricFamily& family, const std::vector<const core::WorkerStats*>& workers) {
+  if (workers.empty()) return;
+  for (size_t l = 0; l < workers.front()->listeners.size(); ++l) {
+    int64_t most = 0;
+    int64_t fewest = INT64_MAX;
+    for (const core::WorkerStats* worker : workers) {
+      if (l >= worker->listeners.size()) return;
+      int64_t active = worker->listeners[l]->active.value();
+      most = std::max(most, active);
+      fewest = std::min(fewest, active);
+    }
+    ClientMetric metric;
+    metric.label = {Label("listener", workers.front()->listeners[l]->listener)};
+    metric.gauge.value = static_cast<double>(most) / static_cast<double>(std::max<int64_t>(fewest, 1));
+    family.metric.push_back(std::move(metric));
+  }
+}
 
 }  // namespace
 
@@ -189,11 +211,18 @@ std::vector<MetricFamily> WorkerStatsCollector::Collect() const {
     duration.metric.push_back(histogram.ToMetric({Label("listener", listener)}));
   }
 
+  MetricFamily imbalance =
+      Family("shoal_worker_connections_imbalance",
+             "Per listener: the most active connections on one worker over the fewest (counted "
+             "as at least 1).",
+             MetricType::Gauge);
+  AddImbalance(imbalance, workers_);
+
   std::vector<MetricFamily> families;
-  families.reserve(14);
+  families.reserve(15);
   for (MetricFamily* family :
        {&accepted, &active, &closed, &received, &sent, &requests, &duration, &queue_bytes,
-        &input_bytes, &overload, &pauses, &timers, &loop_turn, &accept_errors}) {
+        &input_bytes, &overload, &pauses, &timers, &loop_turn, &accept_errors, &imbalance}) {
     families.push_back(std::move(*family));
   }
   return families;

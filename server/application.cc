@@ -32,6 +32,15 @@ core::SourceLimits SourceLimitsFrom(const Config& config) {
                             config.limits.connection_rate_per_source};
 }
 
+core::Balance BalanceFrom(Balance balance) {
+  switch (balance) {
+    case Balance::kKernel: return core::Balance::kKernel;
+    case Balance::kCpu: return core::Balance::kCpu;
+    case Balance::kLeastConnections: return core::Balance::kLeastConnections;
+  }
+  return core::Balance::kKernel;
+}
+
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -80,6 +89,11 @@ core::ConnectionSettings ConnectionSettingsFrom(const Config& config) {
   settings.read_budget_bytes = core::kReadBudgetBytes;
   settings.linger_discard_bytes = core::kLingerDiscardBytes;
   settings.shed_stall_ns = core::kShedStallNs;
+  settings.max_connection_age_ns = ToNanos(config.limits.max_connection_age);
+  settings.max_connection_age_jitter_ns =
+      settings.max_connection_age_ns / 100 *
+      static_cast<int64_t>(config.limits.max_connection_age_jitter_percent);
+  settings.max_requests_per_connection = config.limits.max_requests_per_connection;
   settings.max_input_bytes =
       config.limits.max_frame_bytes + config.limits.max_header_bytes + settings.read_budget_bytes;
   return settings;
@@ -101,7 +115,8 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
     auto address = core::SocketAddress::Parse(listener.address);
     if (!address.ok()) return address.status();
     options.listeners.push_back(core::ServerListenerOptions{
-        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join});
+        listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join,
+        /*adopted_fds=*/{}, BalanceFrom(listener.balance)});
   }
   return options;
 }

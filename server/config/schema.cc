@@ -66,6 +66,24 @@ const Key<Config> kConfigKeys[] = {
      DurationKey<C>{&Member<C, &C::limits, &LimitsConfig::max_delay>, absl::Seconds(5),
                     {absl::ZeroDuration(), MaxConfigDuration()}},
      kLive, "longest http GET /delay/DURATION; keep it below timeouts.read"},
+    {"limits.max_connection_age",
+     DurationKey<C>{&Member<C, &C::limits, &LimitsConfig::max_connection_age>,
+                    absl::ZeroDuration(),
+                    {absl::ZeroDuration(), MaxConfigDuration(), " (0s = none)"}},
+     kLive,
+     "end a connection this old gracefully at a request boundary (max_age); 0s = none; applies "
+     "to connections accepted after a reload"},
+    {"limits.max_connection_age_jitter",
+     CountKey<C, uint64_t>{
+         &Member<C, &C::limits, &LimitsConfig::max_connection_age_jitter_percent>,
+         10,
+         {0, 100, " (percent)"}},
+     kLive, "percent of max_connection_age added at random per connection, so closes spread"},
+    {"limits.max_requests_per_connection",
+     CountKey<C, uint64_t>{&Member<C, &C::limits, &LimitsConfig::max_requests_per_connection>,
+                           0,
+                           {0, kMax<uint64_t>, " (0 = no limit)"}},
+     kLive, "end a connection gracefully after this many requests (max_age); 0 = no limit"},
     {"timeouts.idle",
      DurationKey<C>{&Member<C, &C::timeouts, &TimeoutsConfig::idle>, absl::Seconds(60),
                     kPositiveDuration},
@@ -140,6 +158,12 @@ const Key<ListenerConfig> kListenerKeys[] = {
      "one socket per worker; false = one shared"},
     {"reuseport_join", BoolKey<L>{&Member<L, &L::reuseport_join>, false}, kRestart,
      "share the address with a process already serving it"},
+    {"balance",
+     ChoiceKey<L>{"balance mode", &BalanceNames, &EnumChoice<&BalanceNames, L, &L::balance>::Get,
+                  &EnumChoice<&BalanceNames, L, &L::balance>::Set, "kernel"},
+     kRestart,
+     "kernel (SO_REUSEPORT hash) | cpu (the receiving CPU's worker; pins workers; needs "
+     "reuseport) | least_connections (hand-off to the worker with the fewest)"},
 };
 
 template <typename Record>

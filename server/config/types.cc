@@ -6,6 +6,7 @@ namespace shoal::server {
 namespace {
 
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
+constexpr std::array<std::string_view, 3> kBalanceNames = {"kernel", "cpu", "least_connections"};
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
 
@@ -19,6 +20,8 @@ std::string_view NameOf(Enum value, const std::array<std::string_view, N>& names
 
 std::string_view LogFormatName(LogFormat format) { return NameOf(format, kLogFormatNames); }
 std::span<const std::string_view> LogFormatNames() { return kLogFormatNames; }
+
+std::span<const std::string_view> BalanceNames() { return kBalanceNames; }
 
 std::span<const std::string_view> LogLevelNames() { return kLogLevelNames; }
 

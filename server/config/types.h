@@ -25,6 +25,12 @@ std::span<const std::string_view> LogFormatNames();
 // The spellings logging.level accepts: trace, debug, info, warn, error.
 std::span<const std::string_view> LogLevelNames();
 
+// How a listener's connections are spread over workers: the SO_REUSEPORT hash, the receiving
+// CPU's worker, or the worker with the fewest connections (core/server.h).
+enum class Balance { kKernel, kCpu, kLeastConnections };
+// "kernel", "cpu", "least_connections", in enum order.
+std::span<const std::string_view> BalanceNames();
+
 struct ListenerConfig {
   std::string name;     // the `listener` label
   std::string address;  // core::SocketAddress syntax
@@ -32,6 +38,7 @@ struct ListenerConfig {
   int backlog{};
   bool reuseport{};
   bool reuseport_join{};
+  Balance balance{};
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 
@@ -43,6 +50,9 @@ struct LimitsConfig {
   uint64_t connection_rate_per_source{};
   uint64_t max_memory{};
   absl::Duration max_delay{};
+  absl::Duration max_connection_age{};
+  uint64_t max_connection_age_jitter_percent{};
+  uint64_t max_requests_per_connection{};
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 

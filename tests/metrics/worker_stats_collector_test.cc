@@ -79,6 +79,7 @@ TEST_F(WorkerStatsCollectorTest, FamiliesHaveContractNamesTypesAndHelp) {
       {"shoal_timers_active", prometheus::MetricType::Gauge},
       {"shoal_event_loop_duration_seconds", prometheus::MetricType::Histogram},
       {"shoal_accept_errors_total", prometheus::MetricType::Counter},
+      {"shoal_worker_connections_imbalance", prometheus::MetricType::Gauge},
   };
   ASSERT_EQ(families.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
@@ -87,6 +88,17 @@ TEST_F(WorkerStatsCollectorTest, FamiliesHaveContractNamesTypesAndHelp) {
     EXPECT_FALSE(families[i].help.empty()) << families[i].name;
     EXPECT_EQ(families[i].help.find_first_of("\\\n"), std::string::npos) << families[i].name;
   }
+}
+
+TEST_F(WorkerStatsCollectorTest, ImbalanceIsMostOverFewestActiveCountingFewestAsAtLeastOne) {
+  w0_.listeners[0]->active.Add(6);
+  w1_.listeners[0]->active.Add(2);
+  w0_.listeners[1]->active.Add(5);
+  Exposition e = Scrape();
+  EXPECT_EQ(e.Value("shoal_worker_connections_imbalance", {{"listener", "echo"}}), 3.0);
+  EXPECT_EQ(e.Value("shoal_worker_connections_imbalance", {{"listener", "web"}}), 5.0);
+  w1_.listeners[0]->active.Add(4);
+  EXPECT_EQ(Scrape().Value("shoal_worker_connections_imbalance", {{"listener", "echo"}}), 1.0);
 }
 
 TEST_F(WorkerStatsCollectorTest, AllZeroSeriesArePresentBeforeAnyEvent) {

@@ -45,6 +45,7 @@ listeners:
     protocol: http
     backlog: 1024
     reuseport: true
+    balance: least_connections
   - name: redis.1
     address: 0.0.0.0:6380
     protocol: resp
@@ -53,6 +54,9 @@ limits:
   max_frame_bytes: 4MiB
   max_header_bytes: 8192
   max_delay: 250ms
+  max_connection_age: 90s
+  max_connection_age_jitter: 20
+  max_requests_per_connection: 1000
 timeouts:
   idle: 5m
   read: 2500ms
@@ -81,11 +85,14 @@ Config FullConfig() {
   c.cpu_affinity = true;
   c.listeners = {
       {"echo-v4", "127.0.0.1:7001", "echo", 128, false},
-      {"web", "[::]:8080", "http", 1024, true},
+      {"web", "[::]:8080", "http", 1024, true, false, Balance::kLeastConnections},
       {"redis.1", "0.0.0.0:6380", "resp", 4096, true},
   };
   c.limits = {5000, 4u << 20, 8192};
   c.limits.max_delay = absl::Milliseconds(250);
+  c.limits.max_connection_age = absl::Seconds(90);
+  c.limits.max_connection_age_jitter_percent = 20;
+  c.limits.max_requests_per_connection = 1000;
   c.timeouts.idle = absl::Minutes(5);
   c.timeouts.read = absl::Milliseconds(2500);
   c.timeouts.write = absl::Hours(1);

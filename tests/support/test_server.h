@@ -40,6 +40,7 @@ struct TestServerOptions {
   core::AcceptedSocketOptions socket = DefaultSocketOptions();
   int64_t max_connections = DefaultMaxConnections();
   int backlog = DefaultBacklog();
+  core::Balance balance = core::Balance::kKernel;
 };
 
 class TestServer {

@@ -130,7 +130,9 @@ class HttpSession final : public core::Session {
     response_.delay_ns = 0;
     response_.limits = protocol_.endpoint_limits();
     protocol_.router().Dispatch(request, response_);
-    pending_ = {request.method == Method::kHead, request.version, !close_after};
+    // Past its max age or request limit the connection ends after this reply, announced.
+    const bool last = !close_after && connection().LastReply();
+    pending_ = {request.method == Method::kHead, request.version, !close_after && !last, last};
     if (response_.delay_ns > 0) {
       delayed_ = true;
       connection().StartTimer(response_.delay_ns);
@@ -145,7 +147,8 @@ class HttpSession final : public core::Session {
     if (response_.storage.capacity() > kKeptStorageBytes) std::string().swap(response_.storage);
     if (!pending_.keep_alive) {
       closing_ = true;
-      connection().CloseAfterFlush(core::CloseReason::kPeerClosed);
+      connection().CloseAfterFlush(pending_.last ? core::CloseReason::kMaxAge
+                                                 : core::CloseReason::kPeerClosed);
     }
   }
 
@@ -178,6 +181,8 @@ class HttpSession final : public core::Session {
     bool head_only = false;
     Version version = Version::kHttp11;
     bool keep_alive = true;
+    // Past its max age or request limit: the connection ends after this reply, announced.
+    bool last = false;
   };
 
   HttpProtocol& protocol_;

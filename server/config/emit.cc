@@ -113,6 +113,8 @@ class Emitter {
             return FormatConfigDuration(Read(field.ref, record));
           } else if constexpr (std::is_same_v<Field, SizeKey<Record>>) {
             return FormatConfigSize(Read(field.ref, record));
+          } else if constexpr (std::is_same_v<Field, PercentKey<Record>>) {
+            return FormatConfigPercent(Read(field.ref, record));
           } else if constexpr (std::is_same_v<Field, BoolKey<Record>>) {
             return Read(field.ref, record) ? "true" : "false";
           } else if constexpr (std::is_same_v<Field, StringKey<Record>>) {

@@ -225,6 +225,10 @@ void Parser::ReadValue(const Key<Record>& key, const YAML::Node& node, const YAM
           if (auto value = ReadParsed(node, mark, path, "a size such as 64KiB", &ParseSize)) {
             field.ref(*record) = *value;
           }
+        } else if constexpr (std::is_same_v<Field, PercentKey<Record>>) {
+          if (auto value = ReadParsed(node, mark, path, "a percentage such as 10%", &ParsePercent)) {
+            field.ref(*record) = *value;
+          }
         } else if constexpr (std::is_same_v<Field, CountKey<Record, int>> ||
                              std::is_same_v<Field, CountKey<Record, uint64_t>>) {
           using Int = std::decay_t<decltype(field.def)>;

@@ -74,10 +74,8 @@ const Key<Config> kConfigKeys[] = {
      "end a connection this old gracefully at a request boundary (max_age); 0s = none; applies "
      "to connections accepted after a reload"},
     {"limits.max_connection_age_jitter",
-     CountKey<C, uint64_t>{
-         &Member<C, &C::limits, &LimitsConfig::max_connection_age_jitter_percent>,
-         10,
-         {0, 100, " (percent)"}},
+     PercentKey<C>{&Member<C, &C::limits, &LimitsConfig::max_connection_age_jitter_percent>, 10,
+                   {0, 100}},
      kLive, "percent of max_connection_age added at random per connection, so closes spread"},
     {"limits.max_requests_per_connection",
      CountKey<C, uint64_t>{&Member<C, &C::limits, &LimitsConfig::max_requests_per_connection>,

@@ -78,6 +78,14 @@ struct CountKey {
   Range<Int> range;
 };
 
+// A whole percentage spelled with '%' in YAML ("10%").
+template <typename Record>
+struct PercentKey {
+  Ref<Record, uint64_t> ref;
+  uint64_t def;
+  Range<uint64_t> range;
+};
+
 template <typename Record>
 struct BoolKey {
   Ref<Record, bool> ref;
@@ -146,7 +154,7 @@ struct ListenersKey {
 
 template <typename Record>
 using Value = std::variant<DurationKey<Record>, SizeKey<Record>, CountKey<Record, int>,
-                           CountKey<Record, uint64_t>, BoolKey<Record>, StringKey<Record>,
+                           CountKey<Record, uint64_t>, PercentKey<Record>, BoolKey<Record>, StringKey<Record>,
                            ChoiceKey<Record>, ListenersKey>;
 
 template <typename Record>

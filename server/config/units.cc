@@ -182,6 +182,22 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
   return static_cast<uint64_t>(value * unit->bytes);
 }
 
+absl::StatusOr<uint64_t> ParsePercent(std::string_view text) {
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid percentage '", Str(text), "' (expected digits and '%', e.g. 10%)"));
+  };
+  if (text.size() < 2 || text.back() != '%' || text.size() > 8) return invalid();
+  uint64_t value = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (!IsDigit(c)) return invalid();
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value;
+}
+
+std::string FormatConfigPercent(uint64_t percent) { return absl::StrCat(percent, "%"); }
+
 std::string FormatConfigSize(uint64_t bytes) {
   if (bytes == 0) return "0";
   static constexpr std::array<std::pair<std::string_view, uint64_t>, 4> kUnits = {{

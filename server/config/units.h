@@ -31,6 +31,11 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view text);
 // The shortest exact spelling in binary units: "1MiB", "64KiB", "1000", "0".
 std::string FormatConfigSize(uint64_t bytes);
 
+// A whole percentage: decimal digits followed by '%' ("10%"), no sign, fraction or space.
+absl::StatusOr<uint64_t> ParsePercent(std::string_view text);
+// "10%".
+std::string FormatConfigPercent(uint64_t percent);
+
 }  // namespace shoal::server
 
 #endif  // SHOAL_SERVER_CONFIG_UNITS_H_

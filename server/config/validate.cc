@@ -98,6 +98,14 @@ class Checker {
   }
 
   template <typename Record>
+  void CheckField(const PercentKey<Record>& field, const Record& record, const std::string& path) {
+    uint64_t value = Read(field.ref, record);
+    if (value >= field.range.min && value <= field.range.max) return;
+    Add(path, OutOfRange<uint64_t>(field.range, value, 0, std::numeric_limits<uint64_t>::max(),
+                                   &FormatConfigPercent));
+  }
+
+  template <typename Record>
   void CheckField(const BoolKey<Record>&, const Record&, const std::string&) {}
 
   template <typename Record>

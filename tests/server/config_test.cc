@@ -55,7 +55,7 @@ limits:
   max_header_bytes: 8192
   max_delay: 250ms
   max_connection_age: 90s
-  max_connection_age_jitter: 20
+  max_connection_age_jitter: 20%
   max_requests_per_connection: 1000
 timeouts:
   idle: 5m
@@ -275,6 +275,14 @@ TEST(ConfigErrorTest, InvalidSize) {
             "integer with a unit: 4096, 64KiB, 1MiB, 1GiB)");
   EXPECT_EQ(ErrorOf("socket:\n  sndbuf: -1\n"),
             "t.yaml:2:11: socket.sndbuf: invalid size '-1' (must not be negative)");
+}
+
+TEST(ConfigErrorTest, InvalidPercentage) {
+  EXPECT_EQ(ErrorOf("limits:\n  max_connection_age_jitter: 10\n"),
+            "t.yaml:2:30: limits.max_connection_age_jitter: invalid percentage '10' (expected "
+            "digits and '%', e.g. 10%)");
+  EXPECT_EQ(ErrorOf("limits:\n  max_connection_age_jitter: 150%\n"),
+            "t.yaml:2:30: limits.max_connection_age_jitter: must be at most 100%, got 150%");
 }
 
 TEST(ConfigErrorTest, WrongTypes) {

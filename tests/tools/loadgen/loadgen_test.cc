@@ -15,6 +15,7 @@
 #include "tests/support/test_server.h"
 #include "tests/tools/loadgen/faulty_echo.h"
 #include "tests/tools/loadgen/mini_json.h"
+#include "tests/tools/loadgen/short_run.h"
 #include "tests/tools/loadgen/stalling_echo_server.h"
 #include "tools/loadgen/report.h"
 
@@ -26,27 +27,14 @@ using testing::FaultyEcho;
 using testing::Json;
 using testing::JsonReader;
 using testing::TestServer;
-using testing::TestServerOptions;
 
 Options Base(const std::string& target) {
-  Options options;
-  options.targets = {target};
-  options.connections = 4;
-  options.threads = 2;
-  options.pipeline = 4;
-  options.size = 64;
-  options.timeout_ns = 5'000'000'000;
-  return options;
+  return testing::ShortRunOptions(target, {.connections = 4, .threads = 2, .size = 64});
 }
 
 std::unique_ptr<TestServer> StartServer(std::string_view protocol,
                                         core::ProtocolFactory factory = nullptr) {
-  TestServerOptions options;
-  options.protocol = std::string(protocol);
-  options.factory = std::move(factory);
-  auto server = TestServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return testing::StartLoadgenTarget(protocol, std::move(factory));
 }
 
 TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,16 @@ Options Base(const std::string& target) {
 std::unique_ptr<TestServer> StartServer(std::string_view protocol,
                                         core::ProtocolFactory factory = nullptr) {
   return testing::StartLoadgenTarget(protocol, std::move(factory));
+}
+
+// Runs the Base options, edited by `adjust`, against an echo server with `fault`.
+absl::StatusOr<Result> RunAgainstFault(Fault fault, const std::function<void(Options&)>& adjust) {
+  FaultyEcho faulty(fault);
+  auto server = StartServer("echo", faulty.factory());
+  if (server == nullptr) return absl::UnavailableError("the faulty echo server did not start");
+  Options options = Base(server->address_text());
+  adjust(options);
+  return loadgen::Run(options);
 }
 
 TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
@@ -94,15 +105,12 @@ TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
-  FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.requests = 200;
-  options.verify = true;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kCorruptByte, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.requests = 200;
+    options.verify = true;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   // Every connection (the reconnects too) gets one corrupted frame (its 4th).
   EXPECT_GE(result->errors.mismatch, 2u);
@@ -114,14 +122,11 @@ TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
 
 TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
   // What --verify is for: the framing is intact, only the content changed.
-  FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.requests = 200;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kCorruptByte, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.requests = 200;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->requests, 200u);
   EXPECT_EQ(result->errors.total(), 0u);
@@ -130,17 +135,14 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
   for (size_t size : {1, 4, 8, 12}) {
-    FaultyEcho faulty(Fault::kReplayFirst);
-    auto server = StartServer("echo", faulty.factory());
-    ASSERT_NE(server, nullptr);
-    Options options = Base(server->address_text());
-    options.connections = 1;
-    options.threads = 1;
-    options.pipeline = 1;
-    options.requests = 100;
-    options.size = size;
-    options.verify = true;
-    auto result = loadgen::Run(options);
+    auto result = RunAgainstFault(Fault::kReplayFirst, [&](Options& options) {
+      options.connections = 1;
+      options.threads = 1;
+      options.pipeline = 1;
+      options.requests = 100;
+      options.size = size;
+      options.verify = true;
+    });
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_GE(result->errors.mismatch, 1u) << size;
     EXPECT_EQ(ExitCode(*result), 1) << size;
@@ -148,16 +150,13 @@ TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
-  FaultyEcho faulty(Fault::kSwapFrames);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.pipeline = 8;
-  options.requests = 300;
-  options.verify = true;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kSwapFrames, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.pipeline = 8;
+    options.requests = 300;
+    options.verify = true;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_GE(result->errors.mismatch, 2u);
   EXPECT_EQ(result->errors.total(), result->errors.mismatch);

@@ -136,9 +136,7 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
 TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
   for (size_t size : {1, 4, 8, 12}) {
     auto result = RunAgainstFault(Fault::kReplayFirst, [&](Options& options) {
-      options.connections = 1;
-      options.threads = 1;
-      options.pipeline = 1;
+      options.connections = options.threads = options.pipeline = 1;
       options.requests = 100;
       options.size = size;
       options.verify = true;

@@ -1,6 +1,34 @@
 # Shared helpers of the shell benchmarks in tools/bench and of tools/soak/soak.sh (sourced, not
 # run). Bash.
 
+# Parses the script's arguments: bench_flags HELP_LINES NAME... -- "$@". --NAME=VALUE sets the
+# variable NAME (one of those listed); -h/--help prints lines HELP_LINES (sed's "2,13") of the
+# script and exits 0; anything else exits 2.
+bench_flags() {
+  local help=$1 names=() arg name
+  shift
+  while [ "$1" != -- ]; do
+    names+=("$1")
+    shift
+  done
+  shift
+  for arg in "$@"; do
+    case "$arg" in
+      -h | --help) sed -n "${help}p" "$0"; exit 0 ;;
+      --*=*)
+        name=${arg%%=*}
+        name=${name#--}
+        if [[ " ${names[*]} " == *" $name "* ]]; then
+          printf -v "$name" '%s' "${arg#*=}"
+          continue
+        fi
+        ;;
+    esac
+    echo "$(basename "$0"): unknown argument $arg" >&2
+    exit 2
+  done
+}
+
 # Builds `targets` optimised and copies the binaries to $BENCH_BIN, so a rebuild during the run
 # cannot swap them.
 bench_build() {

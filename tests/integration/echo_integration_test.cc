@@ -23,6 +23,14 @@ namespace {
 
 using core::CloseReason;
 
+// A server of `workers` workers whose echo frames may be up to `max_frame_bytes` long.
+TestServerOptions WithFrameLimit(int workers, uint64_t max_frame_bytes) {
+  TestServerOptions options;
+  options.workers = workers;
+  options.config.limits.max_frame_bytes = max_frame_bytes;
+  return options;
+}
+
 // 1000 connections, all open at once, each pipelining 2..6 frames of 0..64 KiB random bytes; every
 // byte must come back exactly and in order, and the server's counters must agree.
 TEST(EchoIntegration, ThousandConcurrentPipelinedConnections) {
@@ -30,10 +38,7 @@ TEST(EchoIntegration, ThousandConcurrentPipelinedConnections) {
   rlim_t limit = RaiseFdLimitToHard();
   ASSERT_GE(limit, 2 * kConnections + 100) << "RLIMIT_NOFILE hard limit too low";
 
-  TestServerOptions options;
-  options.workers = 4;
-  options.config.limits.max_frame_bytes = 64 * 1024;
-  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WithFrameLimit(4, 64 * 1024)));
   TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
@@ -91,10 +96,7 @@ TEST(EchoIntegration, ThousandConcurrentPipelinedConnections) {
 // writes and reads at once (the server streams the payload through, it never buffers it whole).
 TEST(EchoIntegration, SixteenMiBFrameAtTheLimit) {
   constexpr uint32_t kBig = 16u << 20;
-  TestServerOptions options;
-  options.workers = 1;
-  options.config.limits.max_frame_bytes = kBig;
-  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WithFrameLimit(1, kBig)));
   TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
@@ -116,10 +118,7 @@ TEST(EchoIntegration, SixteenMiBFrameAtTheLimit) {
 // worker); its neighbours on the same worker and on the other worker keep working.
 TEST(EchoIntegration, OversizeFrameClosesOnlyThatConnection) {
   constexpr uint64_t kMax = 1 << 20;
-  TestServerOptions options;
-  options.workers = 2;
-  options.config.limits.max_frame_bytes = kMax;
-  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(WithFrameLimit(2, kMax)));
   TestServer& s = *server;
 
   Deadline deadline = Deadline::In(kTestDeadline);
@@ -215,9 +214,7 @@ TEST(EchoIntegration, HalfCloseSmallFramesEchoedThenEof) {
 // Half-close while the server still has megabytes queued for the client (large frames, the server
 // paused at its high watermark): it finishes echoing every complete frame, then EOF, peer_closed.
 TEST(EchoIntegration, HalfCloseWithOutputQueuedEchoesEverythingThenEof) {
-  TestServerOptions options;
-  options.workers = 1;
-  options.config.limits.max_frame_bytes = 4 << 20;
+  TestServerOptions options = WithFrameLimit(1, 4 << 20);
   options.settings.high_watermark = 256 << 10;
   options.settings.low_watermark = 64 << 10;
   ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));

@@ -16,18 +16,7 @@ source tools/bench/loadgen_bench_lib.sh
 
 rate=2000 connections=20 duration=10s rounds=1 out=""
 attacks=none,non_readers,chunked,idle,bad_frames,churn,admin_flood
-for arg in "$@"; do
-  case "$arg" in
-    --rate=*) rate=${arg#*=} ;;
-    --connections=*) connections=${arg#*=} ;;
-    --duration=*) duration=${arg#*=} ;;
-    --rounds=*) rounds=${arg#*=} ;;
-    --attacks=*) attacks=${arg#*=} ;;
-    --out=*) out=${arg#*=} ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "attack.sh: unknown argument $arg" >&2; exit 2 ;;
-  esac
-done
+bench_flags 2,13 rate connections duration rounds attacks out -- "$@"
 out=${out:-$(mktemp -d /tmp/shoal-bench-attack.XXXXXX)}
 trap bench_cleanup EXIT
 

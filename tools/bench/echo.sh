@@ -73,6 +73,12 @@ start_server() {
   bench_wait_port "$server_port"
 }
 
+# The contenders in the order round $1 runs them: alternating, so neither always goes first.
+round_order() { if [ $(($1 % 2)) = 0 ]; then echo floor shoal; else echo shoal floor; fi; }
+
+# The port of contender $1 (shoal or floor) in the current workers' pass.
+port_of() { if [ "$1" = floor ]; then echo "$floor_port"; else echo "$shoal_port"; fi; }
+
 printf 'workers\tsize\tconns\tpipeline\tround\tserver\treq_per_s\tp50_us\tp99_us\terrors\n' >"$out/results.tsv"
 printf 'workers\tround\tserver\treq_per_s\tp50_us\tp99_us\tp999_us\tmax_us\tuncorrected_p99_us\terrors\n' >"$out/open_loop.tsv"
 table=() markdown=() open_table=() open_markdown=()
@@ -87,11 +93,8 @@ for workers in "${workers_list[@]}"; do
         declare -A rps=() p99=()
         ratios=()
         for round in $(seq 1 "$rounds"); do
-          order=(shoal floor)
-          [ $((round % 2)) = 0 ] && order=(floor shoal)
-          for server in "${order[@]}"; do
-            port=$shoal_port
-            [ "$server" = floor ] && port=$floor_port
+          for server in $(round_order "$round"); do
+            port=$(port_of "$server")
             name="w${workers}-s${size}-c${conns}-p${pipeline}-r${round}-${server}"
             "${client[@]}" "$BENCH_BIN/loadgen" --target="127.0.0.1:$port" --protocol=echo \
               --connections="$conns" --threads="$threads" --size="$size" --pipeline="$pipeline" \
@@ -130,11 +133,8 @@ for workers in "${workers_list[@]}"; do
   # Open loop: the same rate offered to each, latency from the intended send times.
   declare -A open_p50=() open_p99=() open_p999=() open_rps=()
   for round in $(seq 1 "$rounds"); do
-    order=(shoal floor)
-    [ $((round % 2)) = 0 ] && order=(floor shoal)
-    for server in "${order[@]}"; do
-      port=$shoal_port
-      [ "$server" = floor ] && port=$floor_port
+    for server in $(round_order "$round"); do
+      port=$(port_of "$server")
       name="open-w${workers}-r${round}-${server}"
       "${client[@]}" "$BENCH_BIN/loadgen" --target="127.0.0.1:$port" --protocol=echo \
         --connections=100 --threads="$threads" --size=64 --rate="$rate" \

@@ -17,15 +17,7 @@ cd "$(dirname "$0")/../.."
 source tools/bench/loadgen_bench_lib.sh
 
 connections=15000 rounds=3 out=""
-for arg in "$@"; do
-  case "$arg" in
-    --connections=*) connections=${arg#*=} ;;
-    --rounds=*) rounds=${arg#*=} ;;
-    --out=*) out=${arg#*=} ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "idle.sh: unknown argument $arg" >&2; exit 2 ;;
-  esac
-done
+bench_flags 2,15 connections rounds out -- "$@"
 out=${out:-$(mktemp -d /tmp/shoal-bench-idle.XXXXXX)}
 mkdir -p "$out"
 

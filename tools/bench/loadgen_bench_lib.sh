@@ -1,4 +1,33 @@
-# Shared helpers of tools/bench/echo.sh and idle.sh (sourced, not run). Bash.
+# Shared helpers of the shell benchmarks in tools/bench and of tools/soak/soak.sh (sourced, not
+# run). Bash.
+
+# Parses the script's arguments: bench_flags HELP_LINES NAME... -- "$@". --NAME=VALUE sets the
+# variable NAME (one of those listed); -h/--help prints lines HELP_LINES (sed's "2,13") of the
+# script and exits 0; anything else exits 2.
+bench_flags() {
+  local help=$1 names=() arg name
+  shift
+  while [ "$1" != -- ]; do
+    names+=("$1")
+    shift
+  done
+  shift
+  for arg in "$@"; do
+    case "$arg" in
+      -h | --help) sed -n "${help}p" "$0"; exit 0 ;;
+      --*=*)
+        name=${arg%%=*}
+        name=${name#--}
+        if [[ " ${names[*]} " == *" $name "* ]]; then
+          printf -v "$name" '%s' "${arg#*=}"
+          continue
+        fi
+        ;;
+    esac
+    echo "$(basename "$0"): unknown argument $arg" >&2
+    exit 2
+  done
+}
 
 # Builds `targets` optimised and copies the binaries to $BENCH_BIN, so a rebuild during the run
 # cannot swap them.
@@ -52,10 +81,15 @@ bench_wait_port() {
   return 1
 }
 
-# Writes a shoal config: bench_shoal_config FILE PORT WORKERS [extra YAML lines...]
+# Writes a shoal config: bench_shoal_config FILE PORT WORKERS [level=LEVEL] [extra YAML lines...]
+# (logging level warn unless given; extra lines go under `logging:`).
 bench_shoal_config() {
-  local file=$1 port=$2 workers=$3
+  local file=$1 port=$2 workers=$3 level=warn
   shift 3
+  if [[ ${1:-} == level=* ]]; then
+    level=${1#level=}
+    shift
+  fi
   {
     echo "workers: $workers"
     echo "listeners:"
@@ -65,10 +99,24 @@ bench_shoal_config() {
     echo "admin:"
     echo "  address: 127.0.0.1:0"
     echo "logging:"
-    echo "  level: warn"
+    echo "  level: $level"
     local line
     for line in "$@"; do echo "$line"; done
   } >"$file"
+}
+
+# Waits (at most 10 s, while process $2 lives) for the "listening" lines a shoal started at level
+# info writes to log $1; sets BENCH_PORT (its first listener's port) and BENCH_ADMIN_PORT.
+bench_listening_ports() {
+  local log=$1 pid=$2 i
+  for i in $(seq 1 100); do
+    BENCH_PORT=$(sed -nE 's/.*listening: .* on [0-9.]+:([0-9]+).*/\1/p' "$log" | head -n1)
+    BENCH_ADMIN_PORT=$(sed -nE 's/.*admin: listening on [0-9.]+:([0-9]+).*/\1/p' "$log" | head -n1)
+    [ -n "$BENCH_PORT" ] && [ -n "$BENCH_ADMIN_PORT" ] && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }
 
 # The median of the numbers given as arguments.

@@ -5,6 +5,7 @@
 # Usage: bash tools/bench/metrics_ab.sh [--rounds=3] [--duration=5s]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/loadgen_bench_lib.sh
 rounds=3
 duration=5s
 for arg in "$@"; do
@@ -29,18 +30,7 @@ bazel --output_base="$HOME/.cache/bazel-shoal-stats-off" build -c opt \
 cp "$(bazel --output_base="$HOME/.cache/bazel-shoal-stats-off" info -c opt \
   --copt=-DSHOAL_STATS_DISABLED bazel-bin 2>/dev/null)/server/shoal" "$tmp/shoal-off"
 
-cat >"$tmp/shoal.yaml" <<YAML
-workers: 2
-listeners:
-  - name: echo
-    address: 127.0.0.1:0
-    protocol: echo
-admin:
-  address: 127.0.0.1:0
-logging:
-  level: info
-YAML
-
+bench_shoal_config "$tmp/shoal.yaml" 0 2 level=info
 # run MODE -> prints req/s
 run() {
   local mode=$1 binary="$tmp/shoal-on"
@@ -48,13 +38,8 @@ run() {
   "$binary" --config="$tmp/shoal.yaml" 2>"$tmp/server.log" &
   local server=$!
   pids+=("$server")
-  local port="" admin=""
-  for _ in $(seq 100); do
-    port=$(sed -nE 's/.*listening: .* on [0-9.]+:([0-9]+) .*/\1/p' "$tmp/server.log" | head -n1)
-    admin=$(sed -nE 's/.*admin: listening on [0-9.]+:([0-9]+).*/\1/p' "$tmp/server.log" | head -n1)
-    [ -n "$port" ] && [ -n "$admin" ] && break
-    sleep 0.1
-  done
+  bench_listening_ports "$tmp/server.log" "$server"
+  local port=$BENCH_PORT admin=$BENCH_ADMIN_PORT
   local scraper=""
   if [ "$mode" = scraped ]; then
     (while :; do curl -s "http://127.0.0.1:$admin/metrics" >/dev/null; sleep 0.1; done) &

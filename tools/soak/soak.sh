@@ -29,6 +29,7 @@
 # and every process it started is killed on exit (trap).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
+source tools/bench/loadgen_bench_lib.sh
 
 duration=60s
 out=""
@@ -138,29 +139,12 @@ shoal=$tmp/shoal
 loadgen=$tmp/loadgen
 
 # --- server --------------------------------------------------------------------------------------
-cat >"$tmp/shoal.yaml" <<EOF
-workers: $workers
-listeners:
-  - name: echo
-    address: 127.0.0.1:0
-    protocol: echo
-admin:
-  address: 127.0.0.1:0
-logging:
-  level: info
-  format: text
-EOF
+bench_shoal_config "$tmp/shoal.yaml" 0 "$workers" level=info "  format: text"
 "$shoal" --config="$tmp/shoal.yaml" 2>"$tmp/server.log" &
 server_pid=$!
-port=""
-admin=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening: .* on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-  admin=$(sed -n 's/.*admin: listening on \([0-9.]*:[0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-  [ -n "$port" ] && [ -n "$admin" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
+bench_listening_ports "$tmp/server.log" "$server_pid"
+port=$BENCH_PORT
+admin=127.0.0.1:$BENCH_ADMIN_PORT
 if [ -z "$port" ] || ! kill -0 "$server_pid" 2>/dev/null; then
   cat "$tmp/server.log" >&2
   check server_start 1 "no 'listening:' line within 10 s"

@@ -7,6 +7,7 @@
 
 #include "tests/support/test_server.h"
 #include "tests/tools/loadgen/faulty_echo.h"
+#include "tests/tools/loadgen/short_run.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/report.h"
 
@@ -16,14 +17,9 @@ namespace {
 using testing::Fault;
 using testing::FaultyEcho;
 using testing::TestServer;
-using testing::TestServerOptions;
 
 std::unique_ptr<TestServer> StartFaulty(FaultyEcho& faulty) {
-  TestServerOptions options;
-  options.factory = faulty.factory();
-  auto server = TestServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return testing::StartLoadgenTarget("echo", faulty.factory());
 }
 
 void ExpectEveryRequestAccounted(const Result& result) {
@@ -38,15 +34,8 @@ void ExpectEveryRequestAccounted(const Result& result) {
 }
 
 Options Base(const TestServer& server) {
-  Options options;
-  options.targets = {server.address_text()};
-  options.connections = 2;
-  options.threads = 1;
-  options.pipeline = 4;
-  options.size = 16;
-  options.verify = true;
-  options.timeout_ns = 5'000'000'000;
-  return options;
+  return testing::ShortRunOptions(server.address_text(),
+                                  {.connections = 2, .threads = 1, .size = 16, .verify = true});
 }
 
 TEST(AccountingTest, ClosedLoopAgainstAServerThatDropsConnections) {

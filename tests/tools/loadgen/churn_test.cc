@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "tests/support/test_server.h"
+#include "tests/tools/loadgen/short_run.h"
 #include "tools/loadgen/loadgen.h"
 
 namespace shoal::loadgen {
@@ -13,22 +14,11 @@ namespace {
 
 using testing::TestServer;
 
-std::unique_ptr<TestServer> StartEcho() {
-  auto server = TestServer::Start();
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
-}
+std::unique_ptr<TestServer> StartEcho() { return testing::StartLoadgenTarget(); }
 
 Options Base(const TestServer& server) {
-  Options options;
-  options.targets = {server.address_text()};
-  options.connections = 4;
-  options.threads = 2;
-  options.pipeline = 4;
-  options.size = 32;
-  options.verify = true;
-  options.timeout_ns = 5'000'000'000;
-  return options;
+  return testing::ShortRunOptions(server.address_text(),
+                                  {.connections = 4, .threads = 2, .size = 32, .verify = true});
 }
 
 TEST(ChurnTest, ReconnectEveryOpensANewConnectionAfterNAnsweredRequests) {

@@ -18,6 +18,21 @@ CodecOptions Echo(size_t size, bool verify) {
   return options;
 }
 
+// Every proper prefix of `reply` decodes as incomplete; `reply` followed by `next` decodes as
+// exactly `reply`, which is returned.
+Codec::Decoded DecodeWholeOnlyAtTheEnd(Codec& codec, const std::string& reply,
+                                       const std::string& next, uint64_t seq) {
+  for (size_t n = 0; n < reply.size(); ++n) {
+    EXPECT_EQ(codec.DecodeResponse(std::string_view(reply).substr(0, n), seq).status,
+              Codec::Status::kIncomplete)
+        << n;
+  }
+  Codec::Decoded decoded = codec.DecodeResponse(reply + next, seq);
+  EXPECT_EQ(decoded.status, Codec::Status::kComplete);
+  EXPECT_EQ(decoded.consumed, reply.size());
+  return decoded;
+}
+
 TEST(PayloadTest, DependsOnConnectionAndSequence) {
   std::string a(100, '\0'), b(100, '\0'), c(100, '\0');
   FillPayload(1, 7, a.data(), a.size());
@@ -65,14 +80,7 @@ TEST(EchoCodecTest, DecodesAnEchoByteByByte) {
   auto codec = MakeCodec(Echo(64, true), 1);
   std::string frame;
   codec->AppendRequest(3, frame);
-  for (size_t n = 0; n < frame.size(); ++n) {
-    EXPECT_EQ(codec->DecodeResponse(std::string_view(frame).substr(0, n), 3).status,
-              Codec::Status::kIncomplete)
-        << n;
-  }
-  auto decoded = codec->DecodeResponse(frame + "extra", 3);
-  EXPECT_EQ(decoded.status, Codec::Status::kComplete);
-  EXPECT_EQ(decoded.consumed, frame.size());
+  DecodeWholeOnlyAtTheEnd(*codec, frame, "extra", 3);
 }
 
 TEST(EchoCodecTest, VerifyCatchesCorruptionAndSwaps) {
@@ -124,14 +132,7 @@ TEST(HttpCodecTest, PlaintextRequestAndResponse) {
   const std::string response =
       "HTTP/1.1 200 OK\r\nDate: x\r\nContent-Type: text/plain\r\ncontent-length: 13\r\n\r\n"
       "Hello, World!";
-  for (size_t n = 0; n < response.size(); ++n) {
-    ASSERT_EQ(codec->DecodeResponse(std::string_view(response).substr(0, n), 0).status,
-              Codec::Status::kIncomplete)
-        << n;
-  }
-  auto decoded = codec->DecodeResponse(response + "HTTP/1.1", 0);
-  EXPECT_EQ(decoded.status, Codec::Status::kComplete);
-  EXPECT_EQ(decoded.consumed, response.size());
+  auto decoded = DecodeWholeOnlyAtTheEnd(*codec, response, "HTTP/1.1", 0);
   EXPECT_FALSE(decoded.close_after);
 
   std::string wrong = response;

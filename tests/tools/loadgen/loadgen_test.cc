@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "tests/support/test_server.h"
 #include "tests/tools/loadgen/faulty_echo.h"
 #include "tests/tools/loadgen/mini_json.h"
+#include "tests/tools/loadgen/short_run.h"
 #include "tests/tools/loadgen/stalling_echo_server.h"
 #include "tools/loadgen/report.h"
 
@@ -26,27 +28,24 @@ using testing::FaultyEcho;
 using testing::Json;
 using testing::JsonReader;
 using testing::TestServer;
-using testing::TestServerOptions;
 
 Options Base(const std::string& target) {
-  Options options;
-  options.targets = {target};
-  options.connections = 4;
-  options.threads = 2;
-  options.pipeline = 4;
-  options.size = 64;
-  options.timeout_ns = 5'000'000'000;
-  return options;
+  return testing::ShortRunOptions(target, {.connections = 4, .threads = 2, .size = 64});
 }
 
 std::unique_ptr<TestServer> StartServer(std::string_view protocol,
                                         core::ProtocolFactory factory = nullptr) {
-  TestServerOptions options;
-  options.protocol = std::string(protocol);
-  options.factory = std::move(factory);
-  auto server = TestServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return testing::StartLoadgenTarget(protocol, std::move(factory));
+}
+
+// Runs the Base options, edited by `adjust`, against an echo server with `fault`.
+absl::StatusOr<Result> RunAgainstFault(Fault fault, const std::function<void(Options&)>& adjust) {
+  FaultyEcho faulty(fault);
+  auto server = StartServer("echo", faulty.factory());
+  if (server == nullptr) return absl::UnavailableError("the faulty echo server did not start");
+  Options options = Base(server->address_text());
+  adjust(options);
+  return loadgen::Run(options);
 }
 
 TEST(LoadgenTest, RequestsCompletesExactlyNWithZeroErrors) {
@@ -106,15 +105,12 @@ TEST(LoadgenTest, DurationModeMeasuresTheWindow) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
-  FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.requests = 200;
-  options.verify = true;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kCorruptByte, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.requests = 200;
+    options.verify = true;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   // Every connection (the reconnects too) gets one corrupted frame (its 4th).
   EXPECT_GE(result->errors.mismatch, 2u);
@@ -126,14 +122,11 @@ TEST(LoadgenTest, VerifyCatchesAServerThatCorruptsOneByte) {
 
 TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
   // What --verify is for: the framing is intact, only the content changed.
-  FaultyEcho faulty(Fault::kCorruptByte);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.requests = 200;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kCorruptByte, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.requests = 200;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->requests, 200u);
   EXPECT_EQ(result->errors.total(), 0u);
@@ -142,17 +135,12 @@ TEST(LoadgenTest, WithoutVerifyACorruptedByteGoesUnnoticed) {
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
   for (size_t size : {1, 4, 8, 12}) {
-    FaultyEcho faulty(Fault::kReplayFirst);
-    auto server = StartServer("echo", faulty.factory());
-    ASSERT_NE(server, nullptr);
-    Options options = Base(server->address_text());
-    options.connections = 1;
-    options.threads = 1;
-    options.pipeline = 1;
-    options.requests = 100;
-    options.size = size;
-    options.verify = true;
-    auto result = loadgen::Run(options);
+    auto result = RunAgainstFault(Fault::kReplayFirst, [&](Options& options) {
+      options.connections = options.threads = options.pipeline = 1;
+      options.requests = 100;
+      options.size = size;
+      options.verify = true;
+    });
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_GE(result->errors.mismatch, 1u) << size;
     EXPECT_EQ(ExitCode(*result), 1) << size;
@@ -160,16 +148,13 @@ TEST(LoadgenTest, VerifyCatchesAServerThatReplaysItsFirstReplyAtEverySize) {
 }
 
 TEST(LoadgenTest, VerifyCatchesAServerThatReordersFrames) {
-  FaultyEcho faulty(Fault::kSwapFrames);
-  auto server = StartServer("echo", faulty.factory());
-  ASSERT_NE(server, nullptr);
-  Options options = Base(server->address_text());
-  options.connections = 2;
-  options.threads = 1;
-  options.pipeline = 8;
-  options.requests = 300;
-  options.verify = true;
-  auto result = loadgen::Run(options);
+  auto result = RunAgainstFault(Fault::kSwapFrames, [&](Options& options) {
+    options.connections = 2;
+    options.threads = 1;
+    options.pipeline = 8;
+    options.requests = 300;
+    options.verify = true;
+  });
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_GE(result->errors.mismatch, 2u);
   EXPECT_EQ(result->errors.total(), result->errors.mismatch);

@@ -19,8 +19,6 @@ namespace {
 
 using testing::Fault;
 using testing::FaultyEcho;
-using testing::Json;
-using testing::JsonReader;
 using testing::TestServer;
 using testing::TestServerOptions;
 
@@ -63,7 +61,7 @@ TEST(TimelineTest, SecondsSumToTheTotalsAndMarksFollowTheirSecond) {
   double previous_t = -1;
   size_t seconds = 0;
   for (const auto& line : lines) {
-    auto json = JsonReader::Parse(line);
+    auto json = testing::JsonReader::Parse(line);
     ASSERT_TRUE(json.has_value()) << line;
     const double t = (*json)["t"].number;
     EXPECT_GE(t, previous_t) << line;  // in time order
@@ -75,7 +73,7 @@ TEST(TimelineTest, SecondsSumToTheTotalsAndMarksFollowTheirSecond) {
     }
     EXPECT_EQ(t, static_cast<double>(seconds++));
     requests += static_cast<uint64_t>((*json)["requests"].number);
-    const Json& e = (*json)["errors"];
+    const testing::Json& e = (*json)["errors"];
     errors.connect += static_cast<uint64_t>(e["connect"].number);
     errors.reset += static_cast<uint64_t>(e["reset"].number);
     errors.timeout += static_cast<uint64_t>(e["timeout"].number);
@@ -97,7 +95,7 @@ TEST(TimelineTest, SecondsSumToTheTotalsAndMarksFollowTheirSecond) {
   EXPECT_NEAR(mark_times[0], 0.1, 1e-6);
   EXPECT_NEAR(mark_times[1], 1.25, 1e-6);
   // The first second is 200 ms of warm-up and 800 ms measured: at most 1600 measured requests.
-  auto first = JsonReader::Parse(lines[0]);
+  auto first = testing::JsonReader::Parse(lines[0]);
   EXPECT_LE((*first)["requests"].number, 1600);
 
   const std::vector<std::string> log = Lines(FormatIntervalLog(*result));

@@ -11,6 +11,10 @@ packages=(
   prometheus  # promtool and a real Prometheus server for the metrics end-to-end tests
   # --- upgrade / socket activation ---
   systemd  # systemd-socket-activate for the socket activation end-to-end test
+  # --- TLS (libssl), io_uring (liburing), and the peers their tests and benchmarks use ---
+  libssl-dev openssl liburing-dev nginx nghttp2-client python3
+  # --- cluster scenarios: a real L4 balancer (HAProxy, nftables DNAT) between network namespaces ---
+  haproxy nftables
   # ---
   "$@"
 )

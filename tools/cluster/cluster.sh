@@ -52,7 +52,7 @@ case $action in
     [ -n "$SHOAL" ] || SHOAL=$(build_shoal)
     SHOAL=$(readlink -f "$SHOAL")
     export SHOAL MAX_AGE PROXY_PROTOCOL PER_SOURCE_LIMIT SEND_PROXY
-    cluster_up $((hosts + spare)) "$hosts" "$balancer"
+    cluster_up $((hosts + spare)) "$hosts" "$balancer" || { cluster_down; die "up failed (logs in $CLUSTER_DIR)"; }
     ;;
   down)
     cluster_down

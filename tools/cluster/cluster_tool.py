@@ -2,7 +2,6 @@
 """Small helpers of tools/cluster (standard library only). Run inside the namespace whose
 addresses they reach (`ip netns exec NS cluster_tool.py ...`). Subcommands:
 
-  wait-http URL [--status 200] [--timeout S]       until URL answers STATUS
   haproxy --socket S run CMD                       one runtime API command, prints the answer
   haproxy --socket S wait --server BE/SRV --state in|out [--timeout S]
                                                    until HAProxy routes new connections to SRV
@@ -21,7 +20,6 @@ addresses they reach (`ip netns exec NS cluster_tool.py ...`). Subcommands:
 """
 
 import argparse
-import http.client
 import json
 import re
 import socket
@@ -33,27 +31,6 @@ import urllib.request
 def fail(message):
     print(f"FAIL  {message}")
     sys.exit(1)
-
-
-def http_status(url, timeout):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return None
-
-
-def cmd_wait_http(args):
-    deadline = time.monotonic() + args.timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = http_status(args.url, 1.0)
-        if status == args.status:
-            return
-        time.sleep(0.05)
-    fail(f"{args.url}: wanted {args.status}, last {status} after {args.timeout}s")
 
 
 def haproxy_run(sock_path, command):
@@ -89,7 +66,7 @@ def nft_server_in(state_file, server):
         with open(state_file) as f:
             return server in json.load(f)["in"]
     except (OSError, ValueError):
-        return False
+        return None  # not written yet
 
 
 def wait_state(is_in, want_in, timeout, what):
@@ -155,7 +132,7 @@ def cmd_report(args):
     kinds = args.kinds.split(",") if args.kinds else ERROR_KINDS
     counted = sum(errors.get(k, 0) for k in kinds)
     by_kind = " ".join(f"{k} {errors.get(k, 0)}" for k in ERROR_KINDS)
-    print(f"{args.name}: {report['requests']} requests, {report['requests_per_second']:.0f}/s, "
+    print(f"{report['requests']} requests, {report['requests_per_second']:.0f}/s, "
           f"errors {errors['total']} ({by_kind}), lost {report.get('lost', 0)}, "
           f"connects {report.get('connects', 0)}, seconds with errors {seconds_with_errors}")
     ok = True
@@ -203,12 +180,6 @@ def cmd_per_source(args):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-
-    w = sub.add_parser("wait-http")
-    w.add_argument("url")
-    w.add_argument("--status", type=int, default=200)
-    w.add_argument("--timeout", type=float, default=10)
-    w.set_defaults(func=cmd_wait_http)
 
     h = sub.add_parser("haproxy")
     h.add_argument("--socket", required=True)

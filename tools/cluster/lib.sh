@@ -150,14 +150,20 @@ host_start() {
   ulimit -n 65536 2>/dev/null || true
   ip netns exec "$ns" "$SHOAL" --config="$CLUSTER_DIR/h$i.yaml" --pid_file="$(host_pid_file "$i")" \
     >>"$CLUSTER_DIR/h$i.log" 2>&1 &
+  local pid=$!
   disown
-  host_wait_ready "$i" 10 || { tail -5 "$CLUSTER_DIR/h$i.log" >&2; return 1; }
+  host_wait_ready "$i" 10 "$pid" || { log "host $i not ready:"; tail -5 "$CLUSTER_DIR/h$i.log" >&2; return 1; }
 }
 
+# host_wait_ready I TIMEOUT [PID]: until host I's /readyz answers 200 (false if PID exits first).
 host_wait_ready() {
-  local i=$1 timeout=$2
-  in_ns "$LB_NS" "$PY" "$CLUSTER_LIB_DIR/cluster_tool.py" wait-http \
-    "http://$(host_addr "$i"):$ADMIN_PORT/readyz" --timeout "$timeout" >/dev/null
+  local i=$1 deadline=$((SECONDS + $2)) pid=${3:-}
+  while [ $SECONDS -lt $deadline ]; do
+    in_ns "$LB_NS" curl -sf -o /dev/null --max-time 1 "http://$(host_addr "$i"):$ADMIN_PORT/readyz" && return 0
+    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
 }
 
 # host_signal I SIGNAL
@@ -219,7 +225,7 @@ EOF
 haproxy_start() {
   local hosts=$1 enabled=$2
   haproxy_config "$hosts" "$enabled" >"$CLUSTER_DIR/haproxy.cfg"
-  haproxy -c -q -f "$CLUSTER_DIR/haproxy.cfg" || die "haproxy rejected $CLUSTER_DIR/haproxy.cfg"
+  haproxy -c -q -f "$CLUSTER_DIR/haproxy.cfg" || { log "haproxy rejected $CLUSTER_DIR/haproxy.cfg"; return 1; }
   ip netns exec "$LB_NS" haproxy -db -f "$CLUSTER_DIR/haproxy.cfg" >"$CLUSTER_DIR/haproxy.log" 2>&1 &
   echo $! >"$CLUSTER_DIR/haproxy.pid"
   local deadline=$((SECONDS + 5)) i
@@ -272,26 +278,26 @@ lb_wait() {
   esac
 }
 
-# cluster_up HOSTS ENABLED BALANCER: network, ENABLED shoal hosts started, HOSTS hosts wired (the
+# cluster_up HOSTS ENABLED BALANCER (false on failure, details on stderr): network, ENABLED shoal hosts started, HOSTS hosts wired (the
 # rest are for scale-out), the balancer running with hosts 1..ENABLED in its set.
 cluster_up() {
   local hosts=$1 enabled=$2 balancer=$3 i
-  [ "$hosts" -le "$MAX_HOSTS" ] || die "at most $MAX_HOSTS hosts"
-  [ -x "${SHOAL:-}" ] || die "no shoal binary (--shoal=PATH)"
+  [ "$hosts" -le "$MAX_HOSTS" ] || { log "at most $MAX_HOSTS hosts"; return 1; }
+  [ -x "${SHOAL:-}" ] || { log "no shoal binary (--shoal=PATH)"; return 1; }
   cluster_down
   rm -rf "$CLUSTER_DIR"
   mkdir -p "$CLUSTER_DIR"
   echo "$balancer" >"$CLUSTER_DIR/balancer"
   echo "$hosts" >"$CLUSTER_DIR/hosts"
   network_up "$hosts"
-  for ((i = 1; i <= enabled; i++)); do host_start "$i" || die "host $i did not become ready"; done
+  for ((i = 1; i <= enabled; i++)); do host_start "$i" || return 1; done
   case $balancer in
-    haproxy) haproxy_start "$hosts" "$enabled" ;;
+    haproxy) haproxy_start "$hosts" "$enabled" || return 1 ;;
     nftables) nft_start "$hosts" "$enabled" ;;
-    *) die "unknown balancer $balancer (haproxy | nftables)" ;;
+    *) log "unknown balancer $balancer (haproxy | nftables)"; return 1 ;;
   esac
   for ((i = 1; i <= enabled; i++)); do
-    lb_wait "$i" in 10 >/dev/null || die "the $balancer balancer did not take host $i in"
+    lb_wait "$i" in 10 >/dev/null || { log "the $balancer balancer did not take host $i in"; return 1; }
   done
   log "up: $enabled of $hosts hosts behind $balancer at $VIP:$SERVICE_PORT (state in $CLUSTER_DIR)"
 }

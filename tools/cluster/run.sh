@@ -9,6 +9,8 @@
 #             longer than max_connection_age (+ jitter) so its connections end at a request
 #             boundary, SIGTERM (drain), a new process, /readyz, back in the set. Zero errors.
 #   upgrade   the same with an in-place SIGUSR2 upgrade instead of a new process. Zero errors.
+#   inplace   SIGUSR2 on every host with no endpoint removal: no request lost; the old process's
+#             drain closes idle keep-alive connections between requests (loadgen: `eof` events).
 #   kill9     kill -9 of one host under load: errors at most its connections' requests in flight,
 #             removal by the balancer within check interval x fall.
 #   scaleout  3 -> 4 hosts with max_connection_age 3s: within age + jitter + check interval the
@@ -17,7 +19,7 @@
 #             balancer): two client addresses, one over limits.max_connections_per_source is
 #             refused, the other is served. Needs a shoal with the PROXY protocol; not in "all".
 #
-# all = rolling upgrade kill9 scaleout. Each scenario prints one result line; the lines are also
+# all = rolling upgrade inplace kill9 scaleout; NAME may be a comma-separated list. Each scenario prints one result line; the lines are also
 # in OUT/results.txt (default /tmp/shoalc-results). Without --shoal/--loadgen the binaries are built
 # with bazel -c opt. Exit 0 when every scenario passed. Runs are serialized by a lock.
 set -uo pipefail
@@ -41,7 +43,7 @@ for arg in "$@"; do
   esac
 done
 [ "$balancers" = both ] && balancers="haproxy nftables"
-[ "$scenario" = all ] && scenario="rolling upgrade kill9 scaleout"
+[ "$scenario" = all ] && scenario="rolling upgrade inplace kill9 scaleout"
 scenario=${scenario//,/ }
 export NFT_MODE
 
@@ -270,6 +272,13 @@ scenario_per_source() {
   local balancer=$1 name="per_source-$1" limit=5 over under
   if [ "$balancer" = haproxy ]; then
     export PROXY_PROTOCOL=v2 SEND_PROXY=1
+    host_config 1 "$out/proxy-check.yaml"
+    if ! "$SHOAL" --check_config --config="$out/proxy-check.yaml" >"$out/proxy-check.log" 2>&1; then
+      echo "FAIL  $name: this shoal rejects listeners[].proxy_protocol / trusted_proxies (built without the PROXY protocol?):"
+      cat "$out/proxy-check.log"
+      unset PROXY_PROTOCOL SEND_PROXY
+      return 1
+    fi
   fi
   PER_SOURCE_LIMIT=$limit MAX_AGE=0s cluster_up 1 1 "$balancer" || { unset PROXY_PROTOCOL SEND_PROXY; return 1; }
   unset PROXY_PROTOCOL SEND_PROXY

@@ -9,6 +9,10 @@ addresses they reach (`ip netns exec NS cluster_tool.py ...`). Subcommands:
                                                    the seconds it took
   nft-wait --state_file F --server SRV --state in|out [--timeout S]
                                                    the same for the nftables controller
+  log-removal --log F --server SRV --since EPOCH
+                                                   seconds from EPOCH to the first line of the
+                                                   HAProxy log (ISO time) or the nftables
+                                                   controller log (epoch) that takes SRV out
   active URL...                                    shoal_connections_active of each /metrics URL
                                                    (service listener), then max/min
   report --json F --timeline F [--max_errors N] [--max_lost N] [--kinds K,...] [--name N]
@@ -91,6 +95,23 @@ def cmd_haproxy(args):
 def cmd_nft_wait(args):
     wait_state(lambda: nft_server_in(args.state_file, args.server), args.state == "in",
                args.timeout, f"nftables backend {args.server}")
+
+
+def cmd_log_removal(args):
+    from datetime import datetime
+    for line in open(args.log):
+        haproxy = re.match(rf"(\S+) Server \S+/{args.server} is DOWN", line)
+        nft = re.match(rf"controller: ([0-9.]+) {args.server} out", line)
+        if haproxy:
+            at = datetime.fromisoformat(haproxy.group(1)).timestamp()
+        elif nft:
+            at = float(nft.group(1))
+        else:
+            continue
+        if at >= args.since:
+            print(f"{at - args.since:.3f}")
+            return
+    fail(f"{args.log}: no line taking {args.server} out after {args.since}")
 
 
 ACTIVE = re.compile(r'^shoal_connections_active\{([^}]*)\}\s+(\S+)', re.M)
@@ -196,6 +217,12 @@ def main():
     n.add_argument("--state", choices=["in", "out"], required=True)
     n.add_argument("--timeout", type=float, default=10)
     n.set_defaults(func=cmd_nft_wait)
+
+    g = sub.add_parser("log-removal")
+    g.add_argument("--log", required=True)
+    g.add_argument("--server", required=True)
+    g.add_argument("--since", type=float, required=True)
+    g.set_defaults(func=cmd_log_removal)
 
     a = sub.add_parser("active")
     a.add_argument("urls", nargs="+")

@@ -17,7 +17,10 @@
 #             new host carries its share: per-host active connections max/min <= 1.3.
 #   per_source  (HAProxy send-proxy-v2 -> hosts with proxy_protocol v2, trusted_proxies = the
 #             balancer): two client addresses, one over limits.max_connections_per_source is
-#             refused, the other is served. Needs a shoal with the PROXY protocol; not in "all".
+#             refused, the other is served. Behind HAProxy it needs a shoal with the PROXY
+#             protocol (not in "all"); behind nftables DNAT the hosts see the client address.
+#   per_source_control  HAProxy without the PROXY protocol: the limit sees the balancer's
+#             address, so the client under its limit is refused as well (asserted).
 #
 # all = rolling upgrade inplace kill9 scaleout; NAME may be a comma-separated list. Each scenario prints one result line; the lines are also
 # in OUT/results.txt (default /tmp/shoalc-results). Without --shoal/--loadgen the binaries are built
@@ -192,9 +195,13 @@ scenario_kill9() {
   start_load "$name" 90 7s
   sleep 2
   active=$(active_on "$victim" | awk '{print $1}')
+  local killed_at logged
+  killed_at=$(date +%s.%N)
   kill -KILL "$(host_pid "$victim")"
   mark_load
   removal=$(lb_wait "$victim" out 10) || return 1
+  logged=$("$PY" "$TOOL" log-removal --server "h$victim" --since "$killed_at" \
+    --log "$CLUSTER_DIR/$([ "$balancer" = haproxy ] && echo haproxy.log || echo nft-controller.log)") || return 1
   bound=$("$PY" -c "print($CHECK_INTER_MS * $CHECK_FALL / 1000)")
   wait_load "$name" 30 || return 1
   kill_t=$(grep '"mark"' "$out/$name.timeline" | head -1 | sed -E 's/.*"t": *([0-9.]+).*/\1/')
@@ -212,7 +219,7 @@ scenario_kill9() {
     --kinds "$kinds" --max_errors $((2 * active)) --max_lost "$active" $([ "$balancer" = haproxy ] && echo --others_zero))
   local ok=$?
   result "$name: host $victim killed at t=${kill_t}s with $active connections (1 request in flight each at most)," \
-    "out of the balancer after ${removal}s (bound: ${CHECK_INTER_MS}ms x $CHECK_FALL = ${bound}s); $report"
+    "out of the balancer after ${removal}s (its log: ${logged}s; bound: ${CHECK_INTER_MS}ms x $CHECK_FALL = ${bound}s); $report"
   [ $ok -eq 0 ] || return 1
   "$PY" -c "import sys; sys.exit(0 if $removal <= $bound + 0.2 else 1)" ||
     { echo "FAIL  $name: removal ${removal}s > ${bound}s + 0.2s"; return 1; }
@@ -268,9 +275,12 @@ scenario_scaleout() {
     { echo "FAIL  $name: per-host max/min $ratio > 1.3"; return 1; }
 }
 
+# scenario_per_source BALANCER [control]: control = HAProxy without the PROXY protocol, where every
+# connection reaches the host from the balancer's address: the client under its limit is refused
+# too (what the PROXY protocol is for; it also shows the check can fail).
 scenario_per_source() {
-  local balancer=$1 name="per_source-$1" limit=5 over under
-  if [ "$balancer" = haproxy ]; then
+  local balancer=$1 control=${2:-} name="per_source-$1${2:+-control}" limit=5 over under
+  if [ "$balancer" = haproxy ] && [ -z "$control" ]; then
     export PROXY_PROTOCOL=v2 SEND_PROXY=1
     host_config 1 "$out/proxy-check.yaml"
     if ! "$SHOAL" --check_config --config="$out/proxy-check.yaml" >"$out/proxy-check.log" 2>&1; then
@@ -296,6 +306,10 @@ scenario_per_source() {
   result "$name: limit $limit per source; ${CLIENT_ADDRS[0]} opened $((limit + 3)), $over answered;" \
     "${CLIENT_ADDRS[1]} opened $limit, $under answered; closed with source_limit: $refused"
   [ "$over" -eq "$limit" ] || { echo "FAIL  $name: the client over its limit got $over answers, want $limit"; return 1; }
+  if [ -n "$control" ]; then
+    [ "$under" -eq 0 ] || { echo "FAIL  $name: without the PROXY protocol the other client got $under answers, want 0"; return 1; }
+    return 0
+  fi
   [ "$under" -eq "$limit" ] || { echo "FAIL  $name: the other client got $under answers, want $limit (the limit saw the balancer, not the client?)"; return 1; }
   [ "$refused" -ge 3 ] || { echo "FAIL  $name: $refused closes with reason source_limit, want >= 3"; return 1; }
 }
@@ -313,6 +327,7 @@ for balancer in $balancers; do
       kill9) scenario_kill9 "$balancer" ;;
       scaleout) scenario_scaleout "$balancer" ;;
       per_source) scenario_per_source "$balancer" ;;
+      per_source_control) scenario_per_source "$balancer" control ;;
       *) die "unknown scenario $s" ;;
     esac
     if [ $? -eq 0 ]; then

@@ -22,9 +22,10 @@
 #   per_source_control  HAProxy without the PROXY protocol: the limit sees the balancer's
 #             address, so the client under its limit is refused as well (asserted).
 #
-# all = rolling upgrade inplace kill9 scaleout; NAME may be a comma-separated list. Each scenario prints one result line; the lines are also
-# in OUT/results.txt (default /tmp/shoalc-results). Without --shoal/--loadgen the binaries are built
-# with bazel -c opt. Exit 0 when every scenario passed. Runs are serialized by a lock.
+# NAME may be a comma-separated list; all = rolling upgrade inplace kill9 scaleout. Each scenario
+# prints one result line, also kept in OUT/results.txt (default /tmp/shoalc-results) next to each
+# run's loadgen JSON and timeline. Without --shoal/--loadgen the binaries are built with
+# bazel -c opt. Exit 0 when every scenario passed. Runs are serialized by a lock.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -46,8 +47,14 @@ for arg in "$@"; do
   esac
 done
 [ "$balancers" = both ] && balancers="haproxy nftables"
-[ "$scenario" = all ] && scenario="rolling upgrade inplace kill9 scaleout"
-scenario=${scenario//,/ }
+scenario=" ${scenario//,/ } "
+scenario=${scenario// all / rolling upgrade inplace kill9 scaleout }
+for s in $scenario; do
+  case $s in
+    rolling | upgrade | inplace | kill9 | scaleout | per_source | per_source_control) ;;
+    *) die "unknown scenario $s (see the header of $0)" ;;
+  esac
+done
 export NFT_MODE
 
 if [ -z "$SHOAL" ] || [ -z "$LOADGEN" ]; then
@@ -328,7 +335,6 @@ for balancer in $balancers; do
       scaleout) scenario_scaleout "$balancer" ;;
       per_source) scenario_per_source "$balancer" ;;
       per_source_control) scenario_per_source "$balancer" control ;;
-      *) die "unknown scenario $s" ;;
     esac
     if [ $? -eq 0 ]; then
       echo "PASS  $s ($balancer) in $((SECONDS - start))s"

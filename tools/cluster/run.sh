@@ -226,10 +226,12 @@ scenario_kill9() {
     --kinds "$kinds" --max_errors $((2 * active)) --max_lost "$active" $([ "$balancer" = haproxy ] && echo --others_zero))
   local ok=$?
   result "$name: host $victim killed at t=${kill_t}s with $active connections (1 request in flight each at most)," \
-    "out of the balancer after ${removal}s (its log: ${logged}s; bound: ${CHECK_INTER_MS}ms x $CHECK_FALL = ${bound}s); $report"
+    "out of the balancer ${logged}s after the kill (its log; polling saw it ${removal}s after it started);" \
+    "bound ${CHECK_INTER_MS}ms x $CHECK_FALL = ${bound}s; $report"
   [ $ok -eq 0 ] || return 1
-  "$PY" -c "import sys; sys.exit(0 if $removal <= $bound + 0.2 else 1)" ||
-    { echo "FAIL  $name: removal ${removal}s > ${bound}s + 0.2s"; return 1; }
+  # The log line's time counts from the kill itself (polling starts a process later).
+  "$PY" -c "import sys; sys.exit(0 if $logged <= $bound + 0.2 else 1)" ||
+    { echo "FAIL  $name: removal ${logged}s after the kill > ${bound}s + 0.2s"; return 1; }
   if [ "$balancer" = nftables ]; then
     "$PY" - "$out/$name.timeline" "$kill_t" "$removal" <<'EOF' || return 1
 import json, math, sys

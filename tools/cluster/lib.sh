@@ -127,7 +127,7 @@ host_config() {
       echo "    trusted_proxies: [$LB_HOST_SIDE/32]"
     fi
     echo "limits:"
-    echo "  max_connections: 20000"
+    echo "  max_connections: 10000"
     echo "  max_connection_age: ${MAX_AGE:-0s}"
     echo "  max_connection_age_jitter: 10%"
     [ -n "${PER_SOURCE_LIMIT:-}" ] && echo "  max_connections_per_source: $PER_SOURCE_LIMIT"

@@ -104,8 +104,12 @@ start_load() {
   # loadgen writes its timeline at the end: wait until the hosts hold every connection.
   local deadline=$((SECONDS + 10)) hosts
   hosts=$(seq 1 "$(cat "$CLUSTER_DIR/hosts")" | while read -r i; do [ -n "$(host_pid "$i")" ] && echo "$i"; done)
-  until [ "$(active_on $hosts | awk '{for (i = 1; i < NF; i++) s += $i} END {print s + 0}')" -ge "$connections" ] ||
-    [ $SECONDS -ge $deadline ]; do
+  until [ "$(active_on $hosts | awk '{for (i = 1; i < NF; i++) s += $i} END {print s + 0}')" -ge "$connections" ]; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$LOAD_PID" 2>/dev/null; then
+      echo "FAIL  $name: the hosts did not get all $connections connections within 10s"
+      cat "$out/$name.loadgen.log"
+      return 1
+    fi
     sleep 0.1
   done
 }
@@ -149,7 +153,7 @@ scenario_rolling() {
   local prestop
   prestop=$(prestop_seconds)s
   [ "$mode" = inplace ] && prestop="none (no endpoint removal)"
-  start_load "$name" 60 "$([ "$mode" = inplace ] && echo 8s || echo 17s)"
+  start_load "$name" 60 "$([ "$mode" = inplace ] && echo 8s || echo 17s)" || return 1
   sleep 1
   local hold_max=0 replaced=0
   t0=$SECONDS
@@ -202,7 +206,7 @@ scenario_kill9() {
   local balancer=$1 name="kill9-$1" victim=2 active removal bound kill_t
   export MAX_AGE=0s
   cluster_up 3 3 "$balancer" || return 1
-  start_load "$name" 90 7s
+  start_load "$name" 90 7s || return 1
   sleep 2
   active=$(active_on "$victim" | awk '{print $1}')
   local killed_at logged
@@ -261,7 +265,7 @@ scenario_scaleout() {
   [ "$balancer" = nftables ] && [ "$mode" = random ] && connections=600
   export MAX_AGE=${age}s
   NFT_MODE=$mode cluster_up 4 3 "$balancer" || return 1
-  start_load "$name" "$connections" 16s
+  start_load "$name" "$connections" 16s || return 1
   sleep 2
   echo "  before (h1..h3, max/min): $(active_on 1 2 3)"
   host_start 4 || return 1

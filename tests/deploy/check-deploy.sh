@@ -7,7 +7,9 @@
 #     loopback ports): echo frames, scrape /metrics, `promtool check metrics`; every metric name
 #     in the alert rules and the Grafana dashboard exists in that scrape; a real Prometheus runs
 #     deploy/prometheus/prometheus.yml against it: target up, every rule evaluates, every
-#     dashboard query returns data; then SIGTERM drains (/readyz 503, frame in flight answered).
+#     dashboard query returns data, and so does every prometheus-adapter rule behind the HPA
+#     (deploy/prometheus-adapter/config.yaml); then SIGTERM drains (/readyz 503, frame in flight
+#     answered).
 #  3. Compose: docker-compose's schema check of deploy/compose.yaml, and its cross-references.
 #  4. Kubernetes: `kubectl kustomize deploy/k8s` renders; every object validates against the
 #     Kubernetes schemas (npm kubernetes-models, offline) with no unknown field (tsc); probes,
@@ -149,6 +151,13 @@ if [ -x "$tmp/shoal" ]; then
   step "a real Prometheus: shoal up, every rule evaluates, every dashboard query has data" \
     $py "$checks" prometheus-live --prometheus "http://127.0.0.1:$prom_port" \
       --rules deploy/prometheus/rules.yml --dashboard deploy/grafana/dashboards/shoal.json
+  step "prometheus-adapter rules: series in /metrics, the HPA's metric named, queries return data" \
+    $py "$checks" adapter-rules --scrape "$tmp/metrics.txt" --rules deploy/prometheus-adapter/config.yaml \
+      --hpa deploy/k8s/hpa.yaml --prometheus "http://127.0.0.1:$prom_port"
+  sed 's/shoal_requests_total/shoal_request_total/g' deploy/prometheus-adapter/config.yaml >"$tmp/bad-adapter.yaml"
+  step "the adapter check rejects a misspelled series" \
+    bash -c '! "$@"' _ $py "$checks" adapter-rules --scrape "$tmp/metrics.txt" \
+      --rules "$tmp/bad-adapter.yaml" --hpa deploy/k8s/hpa.yaml
   [ "$failed" -eq 0 ] || tail -20 "$tmp/prometheus.log"
 
   stop_shoal() { kill -TERM "$shoal_pid" && wait "$shoal_pid"; }
@@ -177,9 +186,9 @@ step "kubectl kustomize deploy/k8s renders" bash -c \
   "command -v kubectl >/dev/null || { echo 'kubectl not found: it comes with the machine image (kubectl with kustomize v5); Debian'\''s kubernetes-client 1.20 is too old for kustomize labels:'; exit 1; }
    kubectl kustomize deploy/k8s >'$tmp/k8s.yaml' && grep -c '^kind:' '$tmp/k8s.yaml' | sed 's/$/ objects/'"
 
-step "deploy/k8s/config/shoal.yaml = deploy/config/shoal.yaml but workers and worker_budget" \
+step "deploy/k8s/config/shoal.yaml = deploy/config/shoal.yaml but workers, worker_budget and connection age" \
   $py "$checks" config-drift deploy/config/shoal.yaml deploy/k8s/config/shoal.yaml \
-    --allow workers backpressure.worker_budget
+    --allow workers backpressure.worker_budget limits.max_connection_age limits.max_connection_age_jitter
 
 npm_dir=${SHOAL_NPM_DIR:-$HOME/.cache/shoal/k8s-validate}
 install_validator() {

@@ -21,6 +21,10 @@ Standard library plus python3-yaml only. Subcommands:
   prometheus-live --prometheus URL --dashboard FILE --rules FILE
                                     a real Prometheus running our config: targets up, every rule
                                     evaluated without error, every dashboard query non-empty
+  adapter-rules --scrape FILE --rules FILE --hpa FILE [--prometheus URL]
+                                    prometheus-adapter rules: each series is in the /metrics
+                                    scrape, every HPA custom metric is named by a rule, and each
+                                    rendered metricsQuery returns data from the Prometheus
   config-drift BASE VARIANT --allow KEY...
                                     VARIANT equals BASE except the listed keys
   compose FILE                      deploy/compose.yaml's files and cross-references: mounts
@@ -418,6 +422,42 @@ def cmd_prometheus_live(args):
 
 # --- compose ---------------------------------------------------------------------------------
 
+def cmd_adapter_rules(args):
+    have = scrape_names(args.scrape)
+    with open(args.rules) as f:
+        rules = yaml.safe_load(f)["rules"]
+    exposed = {}
+    for rule in rules:
+        series = re.match(r"[A-Za-z_:][A-Za-z0-9_:]*", rule["seriesQuery"]).group(0)
+        if series not in have:
+            fail(f"adapter rule series {series} is not in the live /metrics")
+        name = rule.get("name", {})
+        pattern = name.get("matches", "^(.*)$")
+        if not re.search(pattern, series):
+            fail(f"adapter rule for {series}: name.matches {pattern!r} does not match it")
+        exposed[re.sub(pattern, name.get("as", r"\1").replace("$", "\\"), series)] = rule
+        print(f"ok    {series} in /metrics, exposed as {list(exposed)[-1]}")
+    with open(args.hpa) as f:
+        hpa = yaml.safe_load(f)
+    for metric in hpa["spec"].get("metrics", []):
+        if metric["type"] in ("Pods", "Object"):
+            wanted = metric[metric["type"].lower()]["metric"]["name"]
+            if wanted not in exposed:
+                fail(f"HPA metric {wanted} is not exposed by any rule in {args.rules}: {sorted(exposed)}")
+            print(f"ok    HPA metric {wanted} comes from a rule")
+    if not args.prometheus:
+        return
+    for as_name, rule in exposed.items():
+        series = re.match(r"[A-Za-z_:][A-Za-z0-9_:]*", rule["seriesQuery"]).group(0)
+        # Outside Kubernetes the scrape has no namespace/pod labels: match the job, group by target.
+        query = (rule["metricsQuery"].replace("<<.Series>>", series)
+                 .replace("<<.LabelMatchers>>", 'job="shoal"').replace("<<.GroupBy>>", "instance"))
+        result = prom_api(args.prometheus.rstrip("/"), "/api/v1/query", query=query)
+        if result.get("status") != "success" or not result["data"]["result"]:
+            fail(f"{as_name}: {query} returned nothing: {result}")
+        print(f"ok    {as_name}: {query} = {result['data']['result'][0]['value'][1]}")
+
+
 def duration_seconds(text):
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
     parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", str(text))
@@ -601,6 +641,10 @@ def main():
     s.add_argument("--timeout", type=float, default=60)
     s.set_defaults(f=cmd_prometheus_live)
     s = sub.add_parser("compose"); s.add_argument("compose"); s.set_defaults(f=cmd_compose)
+    s = sub.add_parser("adapter-rules")
+    s.add_argument("--scrape", required=True); s.add_argument("--rules", required=True)
+    s.add_argument("--hpa", required=True); s.add_argument("--prometheus")
+    s.set_defaults(f=cmd_adapter_rules)
     s = sub.add_parser("config-drift"); s.add_argument("base"); s.add_argument("variant")
     s.add_argument("--allow", nargs="*", default=[]); s.set_defaults(f=cmd_config_drift)
     args = p.parse_args()

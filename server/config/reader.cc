@@ -117,6 +117,10 @@ class Parser {
                               absl::StatusOr<T> (*parse)(std::string_view));
   std::optional<std::string> ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                         const std::string& path);
+  // A list of strings ("[]" or nothing: empty); each item's position is kept for the checks.
+  std::optional<std::vector<std::string>> ReadStringList(const YAML::Node& node,
+                                                         const YAML::Mark& mark,
+                                                         const std::string& path);
   // Reads one of `names`.
   std::optional<std::string_view> ReadChoice(const YAML::Node& node, const YAML::Mark& mark,
                                              const std::string& path, std::string_view what,
@@ -241,6 +245,8 @@ void Parser::ReadValue(const Key<Record>& key, const YAML::Node& node, const YAM
           if (auto name = ReadChoice(node, mark, path, field.what, field.names())) {
             field.set(*record, *name);
           }
+        } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+          if (auto items = ReadStringList(node, mark, path)) field.ref(*record) = std::move(*items);
         } else if constexpr (std::is_same_v<Record, Config>) {
           ReadListeners(field, node, mark, path, record);
         }
@@ -432,6 +438,28 @@ std::optional<T> Parser::ReadParsed(const YAML::Node& node, const YAML::Mark& ma
 std::optional<std::string> Parser::ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                               const std::string& path) {
   return ScalarText(node, mark, path, "a string");
+}
+
+std::optional<std::vector<std::string>> Parser::ReadStringList(const YAML::Node& node,
+                                                              const YAML::Mark& mark,
+                                                              const std::string& path) {
+  std::vector<std::string> items;
+  if (node.IsNull()) return items;
+  if (!node.IsSequence()) {
+    Fail(mark, path, absl::StrCat("expected a list of strings, got ", Describe(node)));
+    return std::nullopt;
+  }
+  size_t i = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++i) {
+    const YAML::Node item = *it;
+    std::string item_path = absl::StrCat(path, "[", i, "]");
+    YAML::Mark item_mark = item.Mark().is_null() ? mark : item.Mark();
+    marks_[item_path] = item_mark;
+    std::optional<std::string> text = ReadString(item, item_mark, item_path);
+    if (!text) return std::nullopt;
+    items.push_back(std::move(*text));
+  }
+  return items;
 }
 
 std::optional<std::string_view> Parser::ReadChoice(const YAML::Node& node, const YAML::Mark& mark,

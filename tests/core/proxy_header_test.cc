@@ -132,7 +132,8 @@ TEST(ProxyHeaderV2, Ipv4WithTlvsKeptAsViews) {
       ProxyV2("10.1.2.3:40000", "10.0.0.1:443",
               {{0x01, "h2"}, {0x02, "example.com"}, {0x05, "id-42"}, {0x20, std::string(5, '\1')},
                {0x04, "noop"}, {0xE0, "custom"}});
-  ProxyDecodeResult result = Decode(header + "after", ProxyProtocolMode::kV2);
+  const std::string received = header + "after";  // the TLV views point into it
+  ProxyDecodeResult result = Decode(received, ProxyProtocolMode::kV2);
   ASSERT_EQ(result.status, Status::kComplete) << result.error;
   EXPECT_EQ(result.header.version, 2);
   EXPECT_EQ(result.header.length, header.size());

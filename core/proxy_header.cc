@@ -47,15 +47,17 @@ bool IsPrefixOf(std::string_view bytes, std::string_view prefix) {
   return bytes.substr(0, n) == prefix.substr(0, n);
 }
 
-SocketAddress MakeIpv4(const void* address, uint16_t port_network_order) {
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  std::memcpy(&in.sin_addr, address, 4);
-  in.sin_port = port_network_order;
-  return SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&in), sizeof(in));
-}
+size_t AddressBytes(int family) { return family == AF_INET ? 4 : 16; }
 
-SocketAddress MakeIpv6(const void* address, uint16_t port_network_order) {
+// `address`: AddressBytes(family) bytes in network order.
+SocketAddress MakeAddress(int family, const void* address, uint16_t port_network_order) {
+  if (family == AF_INET) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    std::memcpy(&in.sin_addr, address, 4);
+    in.sin_port = port_network_order;
+    return SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&in), sizeof(in));
+  }
   sockaddr_in6 in6{};
   in6.sin6_family = AF_INET6;
   std::memcpy(&in6.sin6_addr, address, 16);
@@ -79,7 +81,7 @@ bool ParseDecimal(std::string_view text, size_t max_digits, uint32_t max, uint32
   return true;
 }
 
-bool ParseV1Ipv4(std::string_view text, in_addr* address) {
+bool ParseV1Ipv4(std::string_view text, void* address) {
   uint8_t octets[4];
   for (int i = 0; i < 4; ++i) {
     size_t dot = i < 3 ? text.find('.') : text.size();
@@ -93,7 +95,7 @@ bool ParseV1Ipv4(std::string_view text, in_addr* address) {
   return true;
 }
 
-bool ParseV1Ipv6(std::string_view text, in6_addr* address) {
+bool ParseV1Ipv6(std::string_view text, void* address) {
   char buffer[INET6_ADDRSTRLEN];
   if (text.empty() || text.size() >= sizeof(buffer)) return false;
   for (char c : text) {
@@ -147,27 +149,23 @@ ProxyDecodeResult DecodeV1(std::string_view bytes) {
       !ParseDecimal(fields[4], 5, 65535, &destination_port)) {
     return Malformed("v1 port is not a number 0..65535");
   }
-  const uint16_t source_port_n = htons(static_cast<uint16_t>(source_port));
-  const uint16_t destination_port_n = htons(static_cast<uint16_t>(destination_port));
+  int family = AF_UNSPEC;
   if (fields[0] == "TCP4") {
-    in_addr source{};
-    in_addr destination{};
-    if (!ParseV1Ipv4(fields[1], &source) || !ParseV1Ipv4(fields[2], &destination)) {
-      return Malformed("v1 TCP4 address is not a dotted quad");
-    }
-    result.header.source = MakeIpv4(&source, source_port_n);
-    result.header.destination = MakeIpv4(&destination, destination_port_n);
+    family = AF_INET;
   } else if (fields[0] == "TCP6") {
-    in6_addr source{};
-    in6_addr destination{};
-    if (!ParseV1Ipv6(fields[1], &source) || !ParseV1Ipv6(fields[2], &destination)) {
-      return Malformed("v1 TCP6 address is not an IPv6 address");
-    }
-    result.header.source = MakeIpv6(&source, source_port_n);
-    result.header.destination = MakeIpv6(&destination, destination_port_n);
+    family = AF_INET6;
   } else {
     return Malformed("v1 protocol is not TCP4, TCP6 or UNKNOWN");
   }
+  auto parse = family == AF_INET ? &ParseV1Ipv4 : &ParseV1Ipv6;
+  unsigned char source[16];
+  unsigned char destination[16];
+  if (!parse(fields[1], source) || !parse(fields[2], destination)) {
+    return Malformed("v1 address is not one of the family TCP4/TCP6 names");
+  }
+  result.header.source = MakeAddress(family, source, htons(static_cast<uint16_t>(source_port)));
+  result.header.destination =
+      MakeAddress(family, destination, htons(static_cast<uint16_t>(destination_port)));
   return result;
 }
 
@@ -242,22 +240,15 @@ ProxyDecodeResult DecodeV2(std::string_view bytes) {
   if (block.size() < address_bytes) return Malformed("v2 address block shorter than its family");
   if (family == kV2FamilyInet || family == kV2FamilyInet6) {
     if (protocol != kV2ProtocolStream) return Malformed("v2 transport is not a stream");
+    const int ip_family = family == kV2FamilyInet ? AF_INET : AF_INET6;
+    const size_t ip_bytes = AddressBytes(ip_family);
     const char* p = block.data();
-    if (family == kV2FamilyInet) {
-      uint16_t source_port;
-      uint16_t destination_port;
-      std::memcpy(&source_port, p + 8, 2);
-      std::memcpy(&destination_port, p + 10, 2);
-      result.header.source = MakeIpv4(p, source_port);
-      result.header.destination = MakeIpv4(p + 4, destination_port);
-    } else {
-      uint16_t source_port;
-      uint16_t destination_port;
-      std::memcpy(&source_port, p + 32, 2);
-      std::memcpy(&destination_port, p + 34, 2);
-      result.header.source = MakeIpv6(p, source_port);
-      result.header.destination = MakeIpv6(p + 16, destination_port);
-    }
+    uint16_t source_port;
+    uint16_t destination_port;
+    std::memcpy(&source_port, p + 2 * ip_bytes, 2);
+    std::memcpy(&destination_port, p + 2 * ip_bytes + 2, 2);
+    result.header.source = MakeAddress(ip_family, p, source_port);
+    result.header.destination = MakeAddress(ip_family, p + ip_bytes, destination_port);
   }
   if (std::string_view error = DecodeTlvs(block.substr(address_bytes), &result.header.tlvs);
       !error.empty()) {

@@ -117,6 +117,9 @@ class Parser {
                               absl::StatusOr<T> (*parse)(std::string_view));
   std::optional<std::string> ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                         const std::string& path);
+  // "path[i]", with where item i of a list is recorded (the list's own `mark` when it has none).
+  std::string MarkItem(const std::string& path, size_t i, const YAML::Node& item,
+                       const YAML::Mark& mark, YAML::Mark* item_mark);
   // A list of strings ("[]" or nothing: empty); each item's position is kept for the checks.
   std::optional<std::vector<std::string>> ReadStringList(const YAML::Node& node,
                                                          const YAML::Mark& mark,
@@ -320,9 +323,8 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
   size_t i = 0;
   for (auto it = node.begin(); it != node.end(); ++it, ++i) {
     const YAML::Node item = *it;
-    std::string item_path = absl::StrCat(path, "[", i, "]");
-    YAML::Mark item_mark = item.Mark().is_null() ? mark : item.Mark();
-    marks_[item_path] = item_mark;
+    YAML::Mark item_mark;
+    std::string item_path = MarkItem(path, i, item, mark, &item_mark);
     ListenerConfig listener = DefaultListener();
     if (item.IsNull()) {  // "- " with nothing after it
       item_mark = PrecedingDash(text_, item_mark);
@@ -440,6 +442,14 @@ std::optional<std::string> Parser::ReadString(const YAML::Node& node, const YAML
   return ScalarText(node, mark, path, "a string");
 }
 
+std::string Parser::MarkItem(const std::string& path, size_t i, const YAML::Node& item,
+                             const YAML::Mark& mark, YAML::Mark* item_mark) {
+  std::string item_path = absl::StrCat(path, "[", i, "]");
+  *item_mark = item.Mark().is_null() ? mark : item.Mark();
+  marks_[item_path] = *item_mark;
+  return item_path;
+}
+
 std::optional<std::vector<std::string>> Parser::ReadStringList(const YAML::Node& node,
                                                               const YAML::Mark& mark,
                                                               const std::string& path) {
@@ -452,9 +462,8 @@ std::optional<std::vector<std::string>> Parser::ReadStringList(const YAML::Node&
   size_t i = 0;
   for (auto it = node.begin(); it != node.end(); ++it, ++i) {
     const YAML::Node item = *it;
-    std::string item_path = absl::StrCat(path, "[", i, "]");
-    YAML::Mark item_mark = item.Mark().is_null() ? mark : item.Mark();
-    marks_[item_path] = item_mark;
+    YAML::Mark item_mark;
+    std::string item_path = MarkItem(path, i, item, mark, &item_mark);
     std::optional<std::string> text = ReadString(item, item_mark, item_path);
     if (!text) return std::nullopt;
     items.push_back(std::move(*text));

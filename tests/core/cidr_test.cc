@@ -1,6 +1,7 @@
 #include "core/cidr.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -21,39 +22,49 @@ bool Contains(const std::string& range, const std::string& peer) {
   return cidr.ok() && cidr->Contains(Peer(peer));
 }
 
-TEST(Cidr, Ipv4RangeMatchesItsAddressesOnly) {
-  EXPECT_TRUE(Contains("10.0.0.0/8", "10.255.1.2:80"));
-  EXPECT_FALSE(Contains("10.0.0.0/8", "11.0.0.1:80"));
-  EXPECT_TRUE(Contains("192.168.1.128/25", "192.168.1.200:1"));
-  EXPECT_FALSE(Contains("192.168.1.128/25", "192.168.1.127:1"));
-  EXPECT_TRUE(Contains("0.0.0.0/0", "8.8.8.8:53"));
+struct MatchCase {
+  const char* range;
+  const char* peer;
+  bool contains;
+};
+
+TEST(Cidr, MatchesExactlyThePrefix) {
+  const MatchCase cases[] = {
+      // IPv4 ranges.
+      {"10.0.0.0/8", "10.255.1.2:80", true},
+      {"10.0.0.0/8", "11.0.0.1:80", false},
+      {"192.168.1.128/25", "192.168.1.200:1", true},
+      {"192.168.1.128/25", "192.168.1.127:1", false},
+      {"0.0.0.0/0", "8.8.8.8:53", true},
+      // A bare address is a full-length prefix.
+      {"127.0.0.1", "127.0.0.1:5", true},
+      {"127.0.0.1", "127.0.0.2:5", false},
+      {"::1", "[::1]:5", true},
+      {"::1", "[::2]:5", false},
+      // IPv6 ranges.
+      {"2001:db8::/32", "[2001:db8:1::5]:443", true},
+      {"2001:db8::/32", "[2001:db9::5]:443", false},
+      {"fe80::/10", "[febf::1]:1", true},
+      {"fe80::/10", "[fec0::1]:1", false},
+      // IPv4-mapped peers match IPv4 ranges, and only those.
+      {"10.0.0.0/8", "[::ffff:10.1.2.3]:80", true},
+      {"10.0.0.0/8", "[::ffff:11.1.2.3]:80", false},
+      {"::ffff:0:0/96", "1.2.3.4:80", true},
+      {"::/96", "1.2.3.4:80", false},
+      {"10.0.0.0/8", "[::a00:1]:80", false},
+  };
+  for (const MatchCase& c : cases) {
+    EXPECT_EQ(Contains(c.range, c.peer), c.contains) << c.range << " " << c.peer;
+  }
 }
 
-TEST(Cidr, BareAddressIsAFullLengthPrefix) {
-  EXPECT_TRUE(Contains("127.0.0.1", "127.0.0.1:5"));
-  EXPECT_FALSE(Contains("127.0.0.1", "127.0.0.2:5"));
-  EXPECT_TRUE(Contains("::1", "[::1]:5"));
-  EXPECT_FALSE(Contains("::1", "[::2]:5"));
-  ASSERT_OK_AND_ASSIGN(Cidr bare, Cidr::Parse("127.0.0.1"));
-  EXPECT_EQ(bare.ToString(), "127.0.0.1/32");
-}
-
-TEST(Cidr, Ipv6Ranges) {
-  EXPECT_TRUE(Contains("2001:db8::/32", "[2001:db8:1::5]:443"));
-  EXPECT_FALSE(Contains("2001:db8::/32", "[2001:db9::5]:443"));
-  EXPECT_TRUE(Contains("::1/128", "[::1]:1"));
-  EXPECT_TRUE(Contains("fe80::/10", "[febf::1]:1"));
-  EXPECT_FALSE(Contains("fe80::/10", "[fec0::1]:1"));
-  ASSERT_OK_AND_ASSIGN(Cidr range, Cidr::Parse("2001:db8::/32"));
-  EXPECT_EQ(range.ToString(), "2001:db8::/32");
-}
-
-TEST(Cidr, Ipv4MappedPeersMatchIpv4RangesAndNotOtherIpv6) {
-  EXPECT_TRUE(Contains("10.0.0.0/8", "[::ffff:10.1.2.3]:80"));
-  EXPECT_FALSE(Contains("10.0.0.0/8", "[::ffff:11.1.2.3]:80"));
-  EXPECT_TRUE(Contains("::ffff:0:0/96", "1.2.3.4:80"));
-  EXPECT_FALSE(Contains("::/96", "1.2.3.4:80"));
-  EXPECT_FALSE(Contains("10.0.0.0/8", "[::a00:1]:80"));
+TEST(Cidr, CanonicalText) {
+  for (auto [text, canonical] : {std::pair{"127.0.0.1", "127.0.0.1/32"},
+                                 std::pair{"2001:0db8::/32", "2001:db8::/32"},
+                                 std::pair{"::1", "::1/128"}}) {
+    ASSERT_OK_AND_ASSIGN(Cidr range, Cidr::Parse(text));
+    EXPECT_EQ(range.ToString(), canonical);
+  }
 }
 
 TEST(Cidr, RefusesWhatIsNotARange) {

@@ -60,9 +60,11 @@ std::vector<core::Cidr> Ranges(std::initializer_list<const char*> texts) {
 class ProxyProtocolTest : public ::testing::Test {
  protected:
   void StartServer(ProxyProtocolMode mode, std::vector<core::Cidr> trusted = {},
-                   core::SourceLimits per_source = {}, int64_t read_timeout_ns = 0) {
+                   core::SourceLimits per_source = {}, int64_t read_timeout_ns = 0,
+                   int workers = 1, core::Balance balance = core::Balance::kKernel) {
     TestServerOptions options;
-    options.workers = 1;
+    options.workers = workers;
+    options.balance = balance;
     options.factory = [](size_t, int) { return std::make_unique<WhoAmIProtocol>(); };
     options.proxy_protocol = mode;
     options.trusted_proxies = std::move(trusted);
@@ -211,6 +213,21 @@ TEST_F(ProxyProtocolTest, PerSourceLimitAppliesToTheHeadersAddress) {
   EXPECT_TRUE(ClosedByServer(again.get())) << "a second connection from 10.9.0.1";
   EXPECT_EQ(Closed(CloseReason::kSourceLimit), 1u);
   EXPECT_EQ(Ask(first.get(), "c\n", "10.9.0.1:1"), "10.9.0.1:1 c\n");
+}
+
+TEST_F(ProxyProtocolTest, HandedOffConnectionsKeepTheHeadersAddress) {
+  StartServer(ProxyProtocolMode::kAny, {}, {}, 0, 2, core::Balance::kLeastConnections);
+  std::vector<core::ScopedFd> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(ConnectClient());
+    const std::string source = "10.7.0." + std::to_string(i + 1) + ":100";
+    ASSERT_TRUE(SendAll(clients.back().get(), ProxyV2(source, "10.0.0.1:80"), seconds(5)).ok());
+    EXPECT_EQ(Ask(clients.back().get(), "q\n", source), source + " q\n");
+  }
+  EXPECT_TRUE(server_->Barrier());
+  for (uint64_t accepted : server_->accepted_per_worker()) {
+    EXPECT_GT(accepted, 0u) << "both workers serve: some connections were handed off";
+  }
 }
 
 TEST_F(ProxyProtocolTest, DrainClosesConnectionsStillReadingTheirHeader) {

@@ -59,6 +59,7 @@ absl::Status Connection::Start(Protocol& protocol) {
 }
 
 std::string Connection::PeerName() const {
+  if (peer_override_ != nullptr) return peer_override_->ToString();
   auto peer = PeerAddress(fd_.get());
   return peer.ok() ? peer->ToString() : "<unknown peer>";
 }

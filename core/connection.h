@@ -176,6 +176,10 @@ class Connection final : private SessionContext,
   int64_t last_progress_ns() const;
   bool reading_paused() const { return pause_.any(); }
   int fd() const { return fd_.get(); }
+  // The client's address when it is not the socket's peer (a PROXY protocol header's source).
+  void OverridePeer(const SocketAddress& peer) {
+    peer_override_ = std::make_unique<SocketAddress>(peer);
+  }
 
  private:
   // kOpen -> kFlushing (CloseAfterFlush: no more requests are read) -> kLingering (our FIN is
@@ -312,6 +316,7 @@ class Connection final : private SessionContext,
   Lifetime lifetime_;
   bool write_interest_ = false;
   SessionTimer session_timer_{*this};
+  std::unique_ptr<SocketAddress> peer_override_;
 };
 
 }  // namespace shoal::core

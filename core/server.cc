@@ -133,6 +133,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
       }
       listener.shared = !spec.reuse_port;
       listener.balancer = balancer;
+      listener.proxy_protocol = spec.proxy_protocol;
+      listener.trusted_proxies = spec.trusted_proxies;
       per_worker[static_cast<size_t>(w)].push_back(std::move(listener));
     }
     if (spec.balance == Balance::kCpu) {

@@ -32,8 +32,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/base/thread_annotations.h"
+#include "core/cidr.h"
 #include "core/connection.h"
 #include "core/protocol.h"
+#include "core/proxy_header.h"
 #include "core/socket.h"
 #include "core/worker.h"
 
@@ -55,6 +57,10 @@ struct ServerListenerOptions {
   // port. Create duplicates them; the caller keeps and closes its own descriptors.
   std::vector<int> adopted_fds = {};
   Balance balance = Balance::kKernel;
+  // A PROXY protocol header is required first on every connection (kOff: none), from a source
+  // in trusted_proxies (empty = any); see core/worker.h.
+  ProxyProtocolMode proxy_protocol{};
+  std::vector<Cidr> trusted_proxies = {};
 };
 
 struct ServerOptions {

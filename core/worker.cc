@@ -58,6 +58,14 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       on_drained_(std::move(on_drained)),
       stats_(options.index, ListenerNames(listener_specs_)),
       read_scratch_(new char[kReadScratchBytes]),
+      proxy_readers_(*loop_,
+                     {[this](ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
+                        ReleaseConnectionSlot();
+                        Dispatch(std::move(fd), peer, listener_index);
+                      },
+                      [this](size_t listener_index, CloseReason reason) {
+                        OnProxyHeaderFailed(listener_index, reason);
+                      }}),
       effective_settings_(options.settings) {
   source_limiter_.set_limits(options.per_source);
   if (kStatsEnabled) loop_->set_turn_observer(this);
@@ -117,6 +125,7 @@ void Worker::Run() {
   handoff_->Close();
   handoff_->Detach();
   // Whatever is still open when the loop stops is closed as a shutdown.
+  proxy_readers_.CloseAll(CloseReason::kShutdown);
   connections_.ForEach([](Connection* connection) { connection->Close(CloseReason::kShutdown); });
   DestroyClosed();
   for (auto& listener : listeners_) listener.reset();
@@ -160,6 +169,7 @@ void Worker::DrainOnLoop(int64_t deadline_ns) {
   handoff_->Close();
   loop_->timers().Schedule(&drain_deadline_, deadline_ns);
   for (auto& listener : listeners_) listener->AcceptPendingAndClose();
+  proxy_readers_.CloseAll(CloseReason::kShutdown);
   connections_.ForEach([](Connection* connection) { connection->BeginDrain(); });
   CheckDrained();
 }
@@ -179,6 +189,42 @@ void Worker::CheckDrained() {
 
 void Worker::OnAccepted(ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
   SHOAL_ASSERT_IN_LOOP_THREAD(*loop_);
+  if (listener_specs_[listener_index].proxy_protocol != ProxyProtocolMode::kOff) {
+    ReadProxyHeader(std::move(fd), peer, listener_index);
+    return;
+  }
+  Dispatch(std::move(fd), peer, listener_index);
+}
+
+void Worker::ReadProxyHeader(ScopedFd fd, const SocketAddress& socket_peer,
+                             size_t listener_index) {
+  const WorkerListener& spec = listener_specs_[listener_index];
+  std::optional<CloseReason> refused;
+  if (!spec.trusted_proxies.empty() && !AnyContains(spec.trusted_proxies, socket_peer)) {
+    refused = CloseReason::kProxyProtocolError;
+  } else if (draining_) {
+    refused = CloseReason::kShutdown;
+  } else if (!TakeConnectionSlot()) {
+    refused = CloseReason::kOverload;
+  }
+  if (refused.has_value()) {
+    ListenerStats& listener_stats = *stats_.listeners[listener_index];
+    listener_stats.accepted.Add();
+    listener_stats.CountClose(*refused);
+    return;  // fd closes here
+  }
+  proxy_readers_.Start(std::move(fd), socket_peer, listener_index, spec.proxy_protocol,
+                       effective_settings_.read_timeout_ns);
+}
+
+void Worker::OnProxyHeaderFailed(size_t listener_index, CloseReason reason) {
+  ReleaseConnectionSlot();
+  ListenerStats& listener_stats = *stats_.listeners[listener_index];
+  listener_stats.accepted.Add();
+  listener_stats.CountClose(reason);
+}
+
+void Worker::Dispatch(ScopedFd fd, const SocketAddress& peer, size_t listener_index) {
   ConnectionBalancer* balancer = listener_specs_[listener_index].balancer;
   if (balancer != nullptr) {
     const int self = options_.index;
@@ -212,6 +258,9 @@ void Worker::Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index
   if (socket.keepalive) (void)SetKeepAlive(fd.get(), true);
 
   auto* connection = new Connection(*this, std::move(fd), listener_stats);
+  if (listener_specs_[listener_index].proxy_protocol != ProxyProtocolMode::kOff) {
+    connection->OverridePeer(peer);
+  }
   connections_.PushBack(connection);
   if (admission.source != nullptr || admission.balancer != nullptr) {
     admissions_[connection] = admission;
@@ -226,15 +275,7 @@ void Worker::Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index
 
 std::optional<CloseReason> Worker::Admit(const SocketAddress& peer,
                                          SourceLimiter::Entry** source) {
-  if (options_.open_connections != nullptr) {
-    int64_t open = options_.open_connections->fetch_add(1, std::memory_order_relaxed);
-    if (options_.max_connections != nullptr &&
-        open >= options_.max_connections->load(std::memory_order_relaxed) &&
-        !(options_.evict_oldest_at_limit && EvictOldestIdle())) {
-      options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
-      return CloseReason::kOverload;
-    }
-  }
+  if (!TakeConnectionSlot()) return CloseReason::kOverload;
   switch (source_limiter_.Admit(peer, loop_->now_ns(), source)) {
     case SourceLimiter::Verdict::kAdmit:
       return std::nullopt;
@@ -245,10 +286,26 @@ std::optional<CloseReason> Worker::Admit(const SocketAddress& peer,
       stats_.CountOverloadAction(OverloadAction::kSourceRate);
       break;
   }
+  ReleaseConnectionSlot();
+  return CloseReason::kSourceLimit;
+}
+
+bool Worker::TakeConnectionSlot() {
+  if (options_.open_connections == nullptr) return true;
+  int64_t open = options_.open_connections->fetch_add(1, std::memory_order_relaxed);
+  if (options_.max_connections != nullptr &&
+      open >= options_.max_connections->load(std::memory_order_relaxed) &&
+      !(options_.evict_oldest_at_limit && EvictOldestIdle())) {
+    ReleaseConnectionSlot();
+    return false;
+  }
+  return true;
+}
+
+void Worker::ReleaseConnectionSlot() {
   if (options_.open_connections != nullptr) {
     options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
   }
-  return CloseReason::kSourceLimit;
 }
 
 bool Worker::EvictOldestIdle() {
@@ -274,9 +331,7 @@ void Worker::OnConnectionClosed(Connection* connection, CloseReason reason) {
   }
   closed_.push_back(connection);
   budget_blocked_.Remove(connection);
-  if (options_.open_connections != nullptr) {
-    options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
-  }
+  ReleaseConnectionSlot();
   (void)reason;  // counted by the connection in its listener's stats
   CheckDrained();
 }

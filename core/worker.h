@@ -18,6 +18,13 @@
 // by its own thread. A draining worker hands nothing off and refuses hand-offs (its queue closes);
 // a drain finishes only once no hand-off to it is in flight.
 //
+// PROXY protocol (listeners with a proxy_protocol mode): a connection from a source outside the
+// listener's trusted_proxies (empty = any) is closed at accept (proxy_protocol_error); the others
+// first go through a ProxyHeaderReader (core/proxy_header_reader.h), holding a slot of the
+// process-wide connection count meanwhile, under the read timeout. Everything after the header
+// (balancing, the per-source limits, the Connection's peer name) sees the address it carries.
+// A draining worker closes a connection accepted before its header was read (shutdown).
+//
 // Threading: Start, BeginDrain, UpdateSettings and Stop may be called from any thread; they post
 // to the worker's loop. stats() may be read from any thread (see core/stats.h). SetPeers before
 // Start, from the thread that created the workers. Everything else runs on the worker thread.
@@ -34,6 +41,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/cidr.h"
 #include "core/connection.h"
 #include "core/connection_balancer.h"
 #include "core/event_loop.h"
@@ -43,6 +51,8 @@
 #include "core/overload.h"
 #include "core/output_queue.h"
 #include "core/protocol.h"
+#include "core/proxy_header.h"
+#include "core/proxy_header_reader.h"
 #include "core/source_limiter.h"
 #include "core/stats.h"
 #include "core/worker_budget.h"
@@ -66,6 +76,8 @@ struct WorkerListener {
   std::unique_ptr<Protocol> protocol;
   // Shared by every worker's copy of a least_connections listener; null for the other modes.
   ConnectionBalancer* balancer = nullptr;
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
+  std::vector<Cidr> trusted_proxies;  // empty = any source
 };
 
 class Worker final : private ConnectionOwner, private AcceptHandler, private TurnObserver {
@@ -163,6 +175,10 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   void OnTurnEnd(int64_t turn_start_ns, int64_t turn_end_ns) override;
 
   void Run();
+  // The balancer's choice of worker, then Serve there.
+  void Dispatch(ScopedFd fd, const SocketAddress& peer, size_t listener_index);
+  void ReadProxyHeader(ScopedFd fd, const SocketAddress& socket_peer, size_t listener_index);
+  void OnProxyHeaderFailed(size_t listener_index, CloseReason reason);
   // Serves a connection this worker accepted or was handed: admission, then a Connection.
   void Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index);
   void DrainOnLoop(int64_t deadline_ns);
@@ -173,6 +189,9 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   // Admission at accept: the process-wide limit (evicting if so configured), then the source's.
   std::optional<CloseReason> Admit(const SocketAddress& peer, SourceLimiter::Entry** source);
   bool EvictOldestIdle();
+  // A slot of the process-wide connection count (false: at the limit); given back by Release.
+  bool TakeConnectionSlot();
+  void ReleaseConnectionSlot();
   MemoryLimits memory_limits() const;
   MemoryHeld MeasureHeld();
   void PublishHeld(uint64_t held, bool final);
@@ -198,6 +217,7 @@ class Worker final : private ConnectionOwner, private AcceptHandler, private Tur
   SourceLimiter source_limiter_;
   absl::flat_hash_map<Connection*, Admission> admissions_;
   IntrusiveList<Connection, ConnectionListTag> connections_;
+  ProxyHeaderReaders proxy_readers_;
   std::vector<Connection*> closed_;
   BudgetBlockedList<Connection> budget_blocked_;
   // The settings connections see: options_.settings with timeouts scaled by the policy.

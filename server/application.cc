@@ -32,6 +32,16 @@ core::SourceLimits SourceLimitsFrom(const Config& config) {
                             config.limits.connection_rate_per_source};
 }
 
+core::ProxyProtocolMode ProxyProtocolFrom(ProxyProtocol mode) {
+  switch (mode) {
+    case ProxyProtocol::kOff: return core::ProxyProtocolMode::kOff;
+    case ProxyProtocol::kV1: return core::ProxyProtocolMode::kV1;
+    case ProxyProtocol::kV2: return core::ProxyProtocolMode::kV2;
+    case ProxyProtocol::kAny: return core::ProxyProtocolMode::kAny;
+  }
+  return core::ProxyProtocolMode::kOff;
+}
+
 core::Balance BalanceFrom(Balance balance) {
   switch (balance) {
     case Balance::kKernel: return core::Balance::kKernel;
@@ -117,6 +127,13 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
     options.listeners.push_back(core::ServerListenerOptions{
         listener.name, *address, listener.backlog, listener.reuseport, listener.reuseport_join,
         /*adopted_fds=*/{}, BalanceFrom(listener.balance)});
+    core::ServerListenerOptions& added = options.listeners.back();
+    added.proxy_protocol = ProxyProtocolFrom(listener.proxy_protocol);
+    for (const std::string& text : listener.trusted_proxies) {
+      auto range = core::Cidr::Parse(text);
+      if (!range.ok()) return range.status();
+      added.trusted_proxies.push_back(*range);
+    }
   }
   return options;
 }

@@ -122,6 +122,12 @@ class Emitter {
             return annotated_ ? PlainOrQuote(text) : Quote(text);
           } else if constexpr (std::is_same_v<Field, ChoiceKey<Record>>) {
             return Str(field.get(record));
+          } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+            std::string list;
+            for (const std::string& item : Read(field.ref, record)) {
+              absl::StrAppend(&list, list.empty() ? "" : ", ", Quote(item));
+            }
+            return "[" + list + "]";
           } else if constexpr (std::is_same_v<Field, ListenersKey>) {
             return "";  // emitted by EmitListeners
           } else {

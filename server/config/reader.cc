@@ -117,6 +117,13 @@ class Parser {
                               absl::StatusOr<T> (*parse)(std::string_view));
   std::optional<std::string> ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                         const std::string& path);
+  // "path[i]", with where item i of a list is recorded (the list's own `mark` when it has none).
+  std::string MarkItem(const std::string& path, size_t i, const YAML::Node& item,
+                       const YAML::Mark& mark, YAML::Mark* item_mark);
+  // A list of strings ("[]" or nothing: empty); each item's position is kept for the checks.
+  std::optional<std::vector<std::string>> ReadStringList(const YAML::Node& node,
+                                                         const YAML::Mark& mark,
+                                                         const std::string& path);
   // Reads one of `names`.
   std::optional<std::string_view> ReadChoice(const YAML::Node& node, const YAML::Mark& mark,
                                              const std::string& path, std::string_view what,
@@ -241,6 +248,8 @@ void Parser::ReadValue(const Key<Record>& key, const YAML::Node& node, const YAM
           if (auto name = ReadChoice(node, mark, path, field.what, field.names())) {
             field.set(*record, *name);
           }
+        } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+          if (auto items = ReadStringList(node, mark, path)) field.ref(*record) = std::move(*items);
         } else if constexpr (std::is_same_v<Record, Config>) {
           ReadListeners(field, node, mark, path, record);
         }
@@ -314,9 +323,8 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
   size_t i = 0;
   for (auto it = node.begin(); it != node.end(); ++it, ++i) {
     const YAML::Node item = *it;
-    std::string item_path = absl::StrCat(path, "[", i, "]");
-    YAML::Mark item_mark = item.Mark().is_null() ? mark : item.Mark();
-    marks_[item_path] = item_mark;
+    YAML::Mark item_mark;
+    std::string item_path = MarkItem(path, i, item, mark, &item_mark);
     ListenerConfig listener = DefaultListener();
     if (item.IsNull()) {  // "- " with nothing after it
       item_mark = PrecedingDash(text_, item_mark);
@@ -432,6 +440,35 @@ std::optional<T> Parser::ReadParsed(const YAML::Node& node, const YAML::Mark& ma
 std::optional<std::string> Parser::ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                               const std::string& path) {
   return ScalarText(node, mark, path, "a string");
+}
+
+std::string Parser::MarkItem(const std::string& path, size_t i, const YAML::Node& item,
+                             const YAML::Mark& mark, YAML::Mark* item_mark) {
+  std::string item_path = absl::StrCat(path, "[", i, "]");
+  *item_mark = item.Mark().is_null() ? mark : item.Mark();
+  marks_[item_path] = *item_mark;
+  return item_path;
+}
+
+std::optional<std::vector<std::string>> Parser::ReadStringList(const YAML::Node& node,
+                                                              const YAML::Mark& mark,
+                                                              const std::string& path) {
+  std::vector<std::string> items;
+  if (node.IsNull()) return items;
+  if (!node.IsSequence()) {
+    Fail(mark, path, absl::StrCat("expected a list of strings, got ", Describe(node)));
+    return std::nullopt;
+  }
+  size_t i = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++i) {
+    const YAML::Node item = *it;
+    YAML::Mark item_mark;
+    std::string item_path = MarkItem(path, i, item, mark, &item_mark);
+    std::optional<std::string> text = ReadString(item, item_mark, item_path);
+    if (!text) return std::nullopt;
+    items.push_back(std::move(*text));
+  }
+  return items;
 }
 
 std::optional<std::string_view> Parser::ReadChoice(const YAML::Node& node, const YAML::Mark& mark,

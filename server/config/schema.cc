@@ -162,6 +162,14 @@ const Key<ListenerConfig> kListenerKeys[] = {
      kRestart,
      "kernel (SO_REUSEPORT hash) | cpu (the receiving CPU's worker; pins workers; needs "
      "reuseport) | least_connections (hand-off to the worker with the fewest)"},
+    {"proxy_protocol",
+     ChoiceKey<L>{"PROXY protocol mode", &ProxyProtocolNames,
+                  &EnumChoice<&ProxyProtocolNames, L, &L::proxy_protocol>::Get,
+                  &EnumChoice<&ProxyProtocolNames, L, &L::proxy_protocol>::Set, "off"},
+     kRestart, "a PROXY protocol header required first on every connection (off = none)"},
+    {"trusted_proxies",
+     StringListKey<L>{&Member<L, &L::trusted_proxies>, StringRule::kCidr}, kRestart,
+     "CIDRs allowed to send PROXY headers (others: proxy_protocol_error); [] = any source"},
 };
 
 template <typename Record>
@@ -173,6 +181,8 @@ void SetDefault(const Key<Record>& key, Record& record) {
           if constexpr (std::is_same_v<Record, Config>) field.ref(record) = DefaultListeners();
         } else if constexpr (std::is_same_v<Field, ChoiceKey<Record>>) {
           field.set(record, field.def);
+        } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+          field.ref(record).clear();
         } else {
           field.ref(record) = field.def;
         }

@@ -98,6 +98,7 @@ enum class StringRule {
   kListenerName,   // 1-64 of [A-Za-z0-9_.-], unique among listeners
   kSocketAddress,  // core::SocketAddress syntax; a non-zero port used once in the whole config
   kOneOfNames,     // one of names(); checked after parsing, so code may set it too
+  kCidr,           // core::Cidr syntax: "10.0.0.0/8", "::1"
 };
 
 template <typename Record>
@@ -146,6 +147,13 @@ struct StringChoice {
   }
 };
 
+// A YAML list of strings (default empty), each item checked by `rule` (kAny or kCidr).
+template <typename Record>
+struct StringListKey {
+  Ref<Record, std::vector<std::string>> ref;
+  StringRule rule = StringRule::kAny;
+};
+
 // The listeners: a non-empty list of records with the keys of ListenerKeys().
 struct ListenersKey {
   Ref<Config, std::vector<ListenerConfig>> ref;
@@ -155,7 +163,7 @@ struct ListenersKey {
 template <typename Record>
 using Value = std::variant<DurationKey<Record>, SizeKey<Record>, CountKey<Record, int>,
                            CountKey<Record, uint64_t>, PercentKey<Record>, BoolKey<Record>, StringKey<Record>,
-                           ChoiceKey<Record>, ListenersKey>;
+                           ChoiceKey<Record>, StringListKey<Record>, ListenersKey>;
 
 template <typename Record>
 struct Key {

@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
 constexpr std::array<std::string_view, 3> kBalanceNames = {"kernel", "cpu", "least_connections"};
+constexpr std::array<std::string_view, 4> kProxyProtocolNames = {"off", "v1", "v2", "any"};
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
 
@@ -22,6 +23,8 @@ std::string_view LogFormatName(LogFormat format) { return NameOf(format, kLogFor
 std::span<const std::string_view> LogFormatNames() { return kLogFormatNames; }
 
 std::span<const std::string_view> BalanceNames() { return kBalanceNames; }
+
+std::span<const std::string_view> ProxyProtocolNames() { return kProxyProtocolNames; }
 
 std::span<const std::string_view> LogLevelNames() { return kLogLevelNames; }
 

@@ -31,6 +31,11 @@ enum class Balance { kKernel, kCpu, kLeastConnections };
 // "kernel", "cpu", "least_connections", in enum order.
 std::span<const std::string_view> BalanceNames();
 
+// Which PROXY protocol header a listener requires first on every connection (core/proxy_header.h).
+enum class ProxyProtocol { kOff, kV1, kV2, kAny };
+// "off", "v1", "v2", "any", in enum order.
+std::span<const std::string_view> ProxyProtocolNames();
+
 struct ListenerConfig {
   std::string name;     // the `listener` label
   std::string address;  // core::SocketAddress syntax
@@ -39,6 +44,8 @@ struct ListenerConfig {
   bool reuseport{};
   bool reuseport_join{};
   Balance balance{};
+  ProxyProtocol proxy_protocol{};
+  std::vector<std::string> trusted_proxies = {};  // core::Cidr syntax
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/cidr.h"
 #include "core/socket.h"
 #include "server/config/schema.h"
 #include "server/config/suggest.h"
@@ -121,6 +122,8 @@ class Checker {
         return CheckListenerName(value, path);
       case StringRule::kSocketAddress:
         return CheckAddress(value, path);
+      case StringRule::kCidr:
+        return CheckCidr(value, path);
       case StringRule::kOneOfNames: {
         std::span<const std::string_view> names = field.names();
         if (std::find(names.begin(), names.end(), value) == names.end()) {
@@ -129,6 +132,19 @@ class Checker {
         return;
       }
     }
+  }
+
+  template <typename Record>
+  void CheckField(const StringListKey<Record>& field, const Record& record,
+                  const std::string& path) {
+    const std::vector<std::string>& items = Read(field.ref, record);
+    if (field.rule != StringRule::kCidr) return;
+    for (size_t i = 0; i < items.size(); ++i) CheckCidr(items[i], absl::StrCat(path, "[", i, "]"));
+  }
+
+  void CheckCidr(const std::string& value, const std::string& path) {
+    auto range = core::Cidr::Parse(value);
+    if (!range.ok()) Add(path, std::string(range.status().message()));
   }
 
   template <typename Record>

@@ -41,6 +41,7 @@ int EchoDecoderFuzzOneInput(const uint8_t* data, size_t size);
 int RequestParserFuzzOneInput(const uint8_t* data, size_t size);
 int ConfigFuzzOneInput(const uint8_t* data, size_t size);
 int RespFuzzOneInput(const uint8_t* data, size_t size);
+int ProxyHeaderFuzzOneInput(const uint8_t* data, size_t size);
 
 // The stream targets (echo decoder, request parser, RESP) read a fixed control block first:
 //   byte 0      target-specific settings (limits)

@@ -87,6 +87,10 @@ TEST(FuzzReplayTest, Config) { EXPECT_GT(Replay("config", ConfigFuzzOneInput), 0
 
 TEST(FuzzReplayTest, Resp) { EXPECT_GT(Replay("resp", RespFuzzOneInput), 0u); }
 
+TEST(FuzzReplayTest, ProxyHeader) {
+  EXPECT_GT(Replay("proxy_header", ProxyHeaderFuzzOneInput), 0u);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Crashes found by the config fuzzer, as unit tests (inputs also in tests/fuzz/regressions/config).
 

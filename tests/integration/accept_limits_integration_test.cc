@@ -20,20 +20,6 @@ namespace {
 using core::CloseReason;
 using core::OverloadAction;
 
-// A connection to the server from `source` (any 127.x.y.z address: all are loopback).
-absl::StatusOr<core::ScopedFd> ConnectFrom(const char* source, uint16_t port) {
-  auto fd = NewClientSocket();
-  if (!fd.ok()) return fd.status();
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &local.sin_addr);
-  if (bind(fd->get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
-    return absl::InternalError("bind to " + std::string(source));
-  }
-  if (auto status = ConnectSocket(fd->get(), port, seconds(5)); !status.ok()) return status;
-  return fd;
-}
-
 // True if one echo round trip works on `fd`.
 bool Echoes(int fd) {
   const std::string frame = EncodeFrame("accept limits");

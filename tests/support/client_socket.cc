@@ -1,5 +1,6 @@
 #include "tests/support/client_socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -89,6 +90,21 @@ absl::StatusOr<core::ScopedFd> Connect(uint16_t port, Deadline deadline,
   if (!fd.ok()) return fd.status();
   if (auto status = ConnectSocket(fd->get(), port, deadline); !status.ok()) return status;
   return std::move(*fd);
+}
+
+absl::StatusOr<core::ScopedFd> ConnectFrom(std::string_view source, uint16_t port,
+                                           Deadline deadline) {
+  auto fd = NewClientSocket();
+  if (!fd.ok()) return fd.status();
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  const std::string source_text(source);
+  if (inet_pton(AF_INET, source_text.c_str(), &local.sin_addr) != 1 ||
+      bind(fd->get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+    return absl::InternalError("bind to " + source_text);
+  }
+  if (auto status = ConnectSocket(fd->get(), port, deadline); !status.ok()) return status;
+  return fd;
 }
 
 absl::StatusOr<std::vector<core::ScopedFd>> ConnectMany(uint16_t port, size_t count,

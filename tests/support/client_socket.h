@@ -31,6 +31,10 @@ absl::StatusOr<core::ScopedFd> NewClientSocket(const ClientOptions& options = {}
 absl::Status ConnectSocket(int fd, uint16_t port, Deadline deadline);
 absl::StatusOr<core::ScopedFd> Connect(uint16_t port, Deadline deadline = seconds(5),
                                        const ClientOptions& options = {});
+// The same from the local address `source` (any 127.x.y.z: all of 127/8 is loopback), so a test
+// can play several client hosts.
+absl::StatusOr<core::ScopedFd> ConnectFrom(std::string_view source, uint16_t port,
+                                           Deadline deadline = seconds(5));
 // `count` connections, all handshakes in flight at once.
 absl::StatusOr<std::vector<core::ScopedFd>> ConnectMany(uint16_t port, size_t count,
                                                         Deadline deadline,

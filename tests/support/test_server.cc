@@ -37,7 +37,10 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestServerOp
   auto factory = FactoryFor(options);
   if (!factory.ok()) return factory.status();
   const char* name = options.factory ? "test" : options.protocol.c_str();
-  server_options.listeners.push_back({name, *address, options.backlog, true, false, {}, options.balance});
+  server_options.per_source = options.per_source;
+  server_options.listeners.push_back({name, *address, options.backlog, true, false, {},
+                                      options.balance, options.proxy_protocol,
+                                      options.trusted_proxies});
   auto server = core::Server::Create(server_options, *factory);
   if (!server.ok()) return server.status();
   std::unique_ptr<TestServer> result(new TestServer());

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/cidr.h"
 #include "core/close_reason.h"
 #include "core/connection.h"
+#include "core/proxy_header.h"
 #include "core/server.h"
 #include "core/socket.h"
 #include "core/stats.h"
@@ -41,6 +43,9 @@ struct TestServerOptions {
   int64_t max_connections = DefaultMaxConnections();
   int backlog = DefaultBacklog();
   core::Balance balance = core::Balance::kKernel;
+  core::SourceLimits per_source = {};
+  core::ProxyProtocolMode proxy_protocol = core::ProxyProtocolMode::kOff;
+  std::vector<core::Cidr> trusted_proxies = {};
 };
 
 class TestServer {

@@ -6,7 +6,7 @@
 # g++) are linked as they are: clang on Debian uses the same libstdc++.
 #
 # Usage: bash tools/fuzz/build.sh [target ...]     (default: every target)
-# Targets: echo_decoder request_parser config resp. Binaries: $SHOAL_FUZZ_OUT/bin/<target>_fuzzer
+# Targets: echo_decoder request_parser config resp proxy_header. Binaries: $SHOAL_FUZZ_OUT/bin/<target>_fuzzer
 # (default SHOAL_FUZZ_OUT: tmp/fuzz in the work tree, which git ignores). A binary is rebuilt only
 # when one of its sources, headers or this script is newer than it.
 set -euo pipefail
@@ -46,7 +46,7 @@ libs_request_parser=()
 # (and what it links: its session code, spdlog) comes along.
 mapfile -t protocol_sources < <(ls server/protocols/registry.cc server/protocols/*/*.cc |
   grep -v '_bench\.cc$')
-sources_config=(tests/fuzz/config_fuzzer.cc server/config/*.cc core/socket.cc "${protocol_sources[@]}")
+sources_config=(tests/fuzz/config_fuzzer.cc server/config/*.cc core/socket.cc core/cidr.cc "${protocol_sources[@]}")
 headers_config=(tests/fuzz/fuzz_support.h server/config.h server/config/*.h core/*.h
   server/protocols/*.h server/protocols/*/*.h)
 libs_config=(-DSPDLOG_FMT_EXTERNAL -DSPDLOG_COMPILED_LIB -lspdlog -lfmt -lyaml-cpp
@@ -56,14 +56,18 @@ sources_resp=(tests/fuzz/resp_fuzzer.cc server/protocols/resp/{wire,request_pars
 headers_resp=(tests/fuzz/fuzz_support.h server/protocols/resp/{wire,request_parser,command_table,commands}.h)
 libs_resp=()
 
+sources_proxy_header=(tests/fuzz/proxy_header_fuzzer.cc core/proxy_header.cc core/socket.cc)
+headers_proxy_header=(tests/fuzz/fuzz_support.h core/proxy_header.h core/socket.h)
+libs_proxy_header=("${absl_libs[@]}")
+
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(echo_decoder request_parser config resp)
+[ "${#targets[@]}" -gt 0 ] || targets=(echo_decoder request_parser config resp proxy_header)
 
 for target in "${targets[@]}"; do
   case "$target" in
-    echo_decoder | request_parser | config | resp) ;;
+    echo_decoder | request_parser | config | resp | proxy_header) ;;
     *)
-      echo "fuzz/build: unknown target '$target' (echo_decoder, request_parser, config, resp)" >&2
+      echo "fuzz/build: unknown target '$target' (echo_decoder, request_parser, config, resp, proxy_header)" >&2
       exit 2
       ;;
   esac

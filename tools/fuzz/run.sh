@@ -3,7 +3,7 @@
 #
 # Usage: bash tools/fuzz/run.sh [seconds-per-target] [target ...]
 #   seconds   fuzzing time per target (default 60; CI passes a smaller number)
-#   targets   echo_decoder request_parser config resp (default: all)
+#   targets   echo_decoder request_parser config resp proxy_header (default: all)
 # Environment: SHOAL_FUZZ_OUT (default tmp/fuzz in the work tree, ignored by git) holds the
 # binaries, the growing working corpus (<out>/corpus/<target>), logs and crash artifacts;
 # FUZZ_TIMEOUT: seconds one input may take before it counts as a hang (default 10).
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(echo_decoder request_parser config resp)
+[ "${#targets[@]}" -gt 0 ] || targets=(echo_decoder request_parser config resp proxy_header)
 timeout_seconds=${FUZZ_TIMEOUT:-10}
 out=${SHOAL_FUZZ_OUT:-$PWD/tmp/fuzz}
 export SHOAL_FUZZ_OUT=$out

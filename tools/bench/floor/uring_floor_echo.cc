@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "tools/bench/floor/floor_listen.h"
+
 namespace {
 
 constexpr unsigned kRingEntries = 4096;
@@ -42,9 +44,6 @@ constexpr int kBufferGroup = 0;
 constexpr size_t kMaxIovecs = 64;
 
 struct Options {
-  std::string address = "127.0.0.1";
-  int port = 0;
-  int threads = 1;
   bool registered_files = false;
   unsigned buffer_size = 32 * 1024;
   unsigned buffers = 1024;  // a power of two, at most 32768
@@ -79,29 +78,6 @@ struct Connection {
   iovec iovecs[kMaxIovecs]{};
   msghdr message{};
 };
-
-int Listen(const char* address, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) Die("socket", errno);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // accepted sockets inherit it
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, address, &addr.sin_addr) != 1) Die("address", EINVAL);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("bind", errno);
-  if (listen(fd, 4096) != 0) Die("listen", errno);
-  return fd;
-}
-
-int BoundPort(int fd) {
-  sockaddr_in addr{};
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  return ntohs(addr.sin_port);
-}
 
 // Sets up `ring` with the most helpful flags the kernel accepts; returns the flags used.
 unsigned SetUpRing(io_uring* ring) {
@@ -362,23 +338,17 @@ class Loop {
   std::vector<Connection*> starved_;
 };
 
-void RunLoop(const Options* options, int listen_fd) { Loop(*options, listen_fd).Run(); }
-
 bool IsPowerOfTwo(unsigned n) { return n != 0 && (n & (n - 1)) == 0; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  floor_bench::ListenOptions listen_options;
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--address=", 0) == 0) {
-      options.address = arg.substr(10);
-    } else if (arg.rfind("--port=", 0) == 0) {
-      options.port = std::atoi(arg.c_str() + 7);
-    } else if (arg.rfind("--threads=", 0) == 0) {
-      options.threads = std::max(1, std::atoi(arg.c_str() + 10));
-    } else if (arg == "--registered_files") {
+    if (floor_bench::ParseListenFlag(arg, &listen_options)) continue;
+    if (arg == "--registered_files") {
       options.registered_files = true;
     } else if (arg.rfind("--buffer_size=", 0) == 0) {
       options.buffer_size = static_cast<unsigned>(std::atoi(arg.c_str() + 14));
@@ -395,13 +365,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uring_floor_echo: --buffers must be a power of two <= 32768, --buffer_size > 0\n");
     return 2;
   }
-  signal(SIGPIPE, SIG_IGN);
-  std::vector<int> listeners{Listen(options.address.c_str(), options.port)};
-  options.port = BoundPort(listeners[0]);
-  for (int t = 1; t < options.threads; ++t) listeners.push_back(Listen(options.address.c_str(), options.port));
-  std::printf("listening on %s:%d\n", options.address.c_str(), options.port);
-  std::fflush(stdout);
-  std::vector<std::thread> loops;
-  for (int t = 1; t < options.threads; ++t) loops.emplace_back(RunLoop, &options, listeners[static_cast<size_t>(t)]);
-  RunLoop(&options, listeners[0]);
+  floor_bench::ServeOnEveryListener(listen_options, [&options](int listen_fd) { Loop(options, listen_fd).Run(); });
 }

@@ -7,11 +7,7 @@
 //
 // Usage: floor_echo [--address=127.0.0.1] [--port=0] [--threads=1]
 // Prints "listening on ADDRESS:PORT" on stdout once every loop accepts, then runs until killed.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,8 +17,6 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
-#include <string>
-#include <thread>
 #include <vector>
 
 #include "tools/bench/floor/floor_listen.h"

@@ -13,11 +13,7 @@
 // --registered_files accepts into the ring's fixed file table (no fd table lookups per request).
 // Prints "listening on ADDRESS:PORT" on stdout once every loop accepts, then runs until killed;
 // each loop prints the ring flags it got on stderr.
-#include <arpa/inet.h>
 #include <liburing.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -31,7 +27,6 @@
 #include <cstring>
 #include <deque>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tools/bench/floor/floor_listen.h"

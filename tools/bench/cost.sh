@@ -17,6 +17,8 @@
 #   shoal         the tree's //server:shoal (built optimised), 1 worker
 #   shoal@PATH    another shoal binary (e.g. main's, for a same-run A/B of a change)
 #   floor         tools/bench/floor (bare epoll echo loop, echo only)
+#   uring_floor   tools/bench/floor/uring_floor_echo (bare io_uring echo loop, echo only);
+#                 uring_floor_fixed: the same with registered files (docs/bench/io_uring.md)
 #   nginx         nginx `return 200 "Hello, World!"` on /plaintext (http only)
 #   redis         redis-server (resp only)
 # Prints one line per protocol, contender and rate: median CPU us/request over the rounds, the
@@ -36,7 +38,7 @@ for arg in "$@"; do
     --duration=*) duration=${arg#*=} ;;
     --rounds=*) rounds=${arg#*=} ;;
     --out=*) out=${arg#*=} ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     -*) echo "cost.sh: unknown flag $arg" >&2; exit 2 ;;
     *) contenders+=("$arg") ;;
   esac
@@ -60,7 +62,8 @@ for group in "${groups[@]}"; do
   done
 done
 bash tools/install-deps.sh jq "${extra[@]}" >&2
-bench_build //server:shoal //tools/loadgen:loadgen //tools/bench/floor:floor_echo
+bench_build //server:shoal //tools/loadgen:loadgen //tools/bench/floor:floor_echo \
+  //tools/bench/floor:uring_floor_echo
 ulimit -n "$(ulimit -Hn)"
 trap bench_cleanup EXIT
 
@@ -78,6 +81,12 @@ start_contender() {
       ;;
     floor)
       taskset -c 0 "$BENCH_BIN/floor_echo" --port="$server_port" --threads=1 >"$out/server.log" 2>&1 &
+      ;;
+    uring_floor|uring_floor_fixed)
+      local files=()
+      [ "$name" = uring_floor ] || files=(--registered_files)
+      taskset -c 0 "$BENCH_BIN/uring_floor_echo" --port="$server_port" --threads=1 "${files[@]}" \
+        >"$out/server.log" 2>&1 &
       ;;
     nginx)
       mkdir -p "$out/nginx"

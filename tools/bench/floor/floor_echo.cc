@@ -7,11 +7,7 @@
 //
 // Usage: floor_echo [--address=127.0.0.1] [--port=0] [--threads=1]
 // Prints "listening on ADDRESS:PORT" on stdout once every loop accepts, then runs until killed.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,9 +17,9 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
-#include <string>
-#include <thread>
 #include <vector>
+
+#include "tools/bench/floor/floor_listen.h"
 
 namespace {
 
@@ -38,28 +34,6 @@ struct Client {
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "floor_echo: %s: %s\n", what, std::strerror(errno));
   std::exit(2);
-}
-
-int Listen(const char* address, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) Die("socket");
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, address, &addr.sin_addr) != 1) Die("address");
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("bind");
-  if (listen(fd, 4096) != 0) Die("listen");
-  return fd;
-}
-
-int BoundPort(int fd) {
-  sockaddr_in addr{};
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  return ntohs(addr.sin_port);
 }
 
 void CloseClient(int epoll_fd, Client* client) {
@@ -146,30 +120,12 @@ void Loop(int listen_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string address = "127.0.0.1";
-  int port = 0;
-  int threads = 1;
+  floor_bench::ListenOptions options;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--address=", 0) == 0) {
-      address = arg.substr(10);
-    } else if (arg.rfind("--port=", 0) == 0) {
-      port = std::atoi(arg.c_str() + 7);
-    } else if (arg.rfind("--threads=", 0) == 0) {
-      threads = std::max(1, std::atoi(arg.c_str() + 10));
-    } else {
+    if (!floor_bench::ParseListenFlag(argv[i], &options)) {
       std::fprintf(stderr, "usage: floor_echo [--address=A] [--port=P] [--threads=N]\n");
       return 2;
     }
   }
-  signal(SIGPIPE, SIG_IGN);
-  // The first socket picks the port (when 0); the others bind the same one.
-  std::vector<int> listeners{Listen(address.c_str(), port)};
-  port = BoundPort(listeners[0]);
-  for (int t = 1; t < threads; ++t) listeners.push_back(Listen(address.c_str(), port));
-  std::printf("listening on %s:%d\n", address.c_str(), port);
-  std::fflush(stdout);
-  std::vector<std::thread> loops;
-  for (int t = 1; t < threads; ++t) loops.emplace_back(Loop, listeners[static_cast<size_t>(t)]);
-  Loop(listeners[0]);
+  floor_bench::ServeOnEveryListener(options, Loop);
 }

@@ -20,7 +20,7 @@ if ! reason=$(netns_available); then
 fi
 
 status=0
-bash "$run" --balancer=haproxy --scenario=rolling,upgrade,inplace,kill9,scaleout,per_source_control --shoal="$shoal" --loadgen="$loadgen" --out="$out/haproxy" || status=1
+bash "$run" --balancer=haproxy --scenario=rolling,upgrade,inplace,kill9,scaleout,per_source,per_source_control --shoal="$shoal" --loadgen="$loadgen" --out="$out/haproxy" || status=1
 bash "$run" --balancer=nftables --scenario=kill9,rolling,scaleout,per_source --shoal="$shoal" --loadgen="$loadgen" \
   --out="$out/nftables" || status=1
 echo "== results"

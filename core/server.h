@@ -35,6 +35,7 @@
 #include "core/connection.h"
 #include "core/protocol.h"
 #include "core/socket.h"
+#include "core/tls/tls_context_holder.h"
 #include "core/worker.h"
 
 namespace shoal::core {
@@ -55,6 +56,9 @@ struct ServerListenerOptions {
   // port. Create duplicates them; the caller keeps and closes its own descriptors.
   std::vector<int> adopted_fds = {};
   Balance balance = Balance::kKernel;
+  // TLS on every connection of the listener; null = plaintext. Reload it to change the
+  // certificate for new connections.
+  std::shared_ptr<TlsContextHolder> tls = nullptr;
 };
 
 struct ServerOptions {

@@ -217,6 +217,14 @@ void Worker::Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index
     admissions_[connection] = admission;
   }
   listener_stats.active.Add(1);
+  if (std::optional<TlsContextView>& tls = listener_specs_[listener_index].tls; tls.has_value()) {
+    auto session = TlsSession::Create(tls->Get(), connection->fd());
+    if (!session.ok()) {
+      connection->Close(CloseReason::kTlsError);
+      return;
+    }
+    connection->UseTls(*std::move(session));
+  }
   if (!connection->Start(*listener_specs_[listener_index].protocol).ok()) {
     connection->Close(CloseReason::kReset);
     return;

@@ -45,6 +45,7 @@
 #include "core/protocol.h"
 #include "core/source_limiter.h"
 #include "core/stats.h"
+#include "core/tls/tls_context_holder.h"
 #include "core/worker_budget.h"
 
 namespace shoal::core {
@@ -66,6 +67,8 @@ struct WorkerListener {
   std::unique_ptr<Protocol> protocol;
   // Shared by every worker's copy of a least_connections listener; null for the other modes.
   ConnectionBalancer* balancer = nullptr;
+  // This worker's view of the listener's TLS context; empty for plaintext.
+  std::optional<TlsContextView> tls;
 };
 
 class Worker final : private ConnectionOwner, private AcceptHandler, private TurnObserver {

@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestServerOp
   if (!factory.ok()) return factory.status();
   const char* name = options.factory ? "test" : options.protocol.c_str();
   server_options.listeners.push_back({name, *address, options.backlog, true, false, {}, options.balance});
+  server_options.listeners.back().tls = options.tls;
   auto server = core::Server::Create(server_options, *factory);
   if (!server.ok()) return server.status();
   std::unique_ptr<TestServer> result(new TestServer());

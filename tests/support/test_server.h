@@ -41,6 +41,8 @@ struct TestServerOptions {
   int64_t max_connections = DefaultMaxConnections();
   int backlog = DefaultBacklog();
   core::Balance balance = core::Balance::kKernel;
+  // TLS on the listener (null: plaintext).
+  std::shared_ptr<core::TlsContextHolder> tls = nullptr;
 };
 
 class TestServer {

@@ -68,6 +68,9 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsOp
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Whole socket reads rather than a header read and a body read per record; the connection reads
+  // until WANT_READ, so records buffered inside OpenSSL are never left behind.
+  SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   static const unsigned char kSessionIdContext[] = "shoal";
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1);

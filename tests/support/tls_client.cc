@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<TlsClient>> TlsClient::Connect(uint16_t port,
                                                               const TlsClientOptions& options,
                                                               Deadline deadline) {
   signal(SIGPIPE, SIG_IGN);
-  auto fd = testing::Connect(port, deadline);
+  auto fd = testing::Connect(port, deadline, {.receive_buffer = options.receive_buffer});
   if (!fd.ok()) return fd.status();
   fcntl(fd->get(), F_SETFL, fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
   SSL_CTX* ctx = NewClientContext(options);

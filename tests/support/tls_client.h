@@ -29,6 +29,7 @@ struct TlsClientOptions {
   std::string server_name = "localhost";  // SNI and the name verified
   std::vector<std::string> alpn;    // offered protocols; empty = no ALPN
   int max_version = 0;              // e.g. TLS1_2_VERSION to cap; 0 = library maximum
+  int receive_buffer = 0;           // SO_RCVBUF before connect (0 = kernel default)
 };
 
 class TlsClient {

@@ -91,6 +91,8 @@ inline constexpr std::array<std::string_view, 2> kTlsVersionNames = {"TLSv1.2", 
 // accept to handshake done (completed ones only), and the version each negotiated.
 struct TlsStats {
   TlsStats();
+  // Whether the listener has TLS: set by the worker before its thread starts, then read only.
+  bool enabled = false;
   Counter handshakes_ok;
   Counter handshakes_failed;
   Histogram handshake_duration;

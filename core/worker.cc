@@ -60,6 +60,9 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
       read_scratch_(new char[kReadScratchBytes]),
       effective_settings_(options.settings) {
   source_limiter_.set_limits(options.per_source);
+  for (size_t l = 0; l < listener_specs_.size(); ++l) {
+    stats_.listeners[l]->tls.enabled = listener_specs_[l].tls.has_value();
+  }
   if (kStatsEnabled) loop_->set_turn_observer(this);
   loop_->set_turn_end_hook([this] {
     DestroyClosed();

@@ -117,6 +117,10 @@ class Parser {
                               absl::StatusOr<T> (*parse)(std::string_view));
   std::optional<std::string> ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                         const std::string& path);
+  // A list of strings; an empty value is the empty list.
+  std::optional<std::vector<std::string>> ReadStringList(const YAML::Node& node,
+                                                         const YAML::Mark& mark,
+                                                         const std::string& path);
   // Reads one of `names`.
   std::optional<std::string_view> ReadChoice(const YAML::Node& node, const YAML::Mark& mark,
                                              const std::string& path, std::string_view what,
@@ -241,6 +245,8 @@ void Parser::ReadValue(const Key<Record>& key, const YAML::Node& node, const YAM
           if (auto name = ReadChoice(node, mark, path, field.what, field.names())) {
             field.set(*record, *name);
           }
+        } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+          if (auto items = ReadStringList(node, mark, path)) field.ref(*record) = std::move(*items);
         } else if constexpr (std::is_same_v<Record, Config>) {
           ReadListeners(field, node, mark, path, record);
         }
@@ -301,7 +307,19 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
     return;
   }
   const std::span<const Key<ListenerConfig>> keys = ListenerKeys();
-  const std::vector<std::string_view> known = KeyNames(keys);
+  // An item's own keys and its nested maps ("tls"), whose keys are "tls.certificate", ...
+  std::vector<std::string_view> known;
+  for (std::string_view name : KeyNames(keys)) {
+    std::string_view top = name.substr(0, name.find('.'));
+    if (std::find(known.begin(), known.end(), top) == known.end()) known.push_back(top);
+  }
+  auto children = [&](std::string_view section) {
+    std::vector<std::string_view> names;
+    for (const Key<ListenerConfig>& key : keys) {
+      if (ParentOf(key.path) == section) names.push_back(LastSegment(key.path));
+    }
+    return names;
+  };
   std::vector<std::string_view> required;
   std::string required_list;  // "name, address"
   for (const Key<ListenerConfig>& key : keys) {
@@ -327,15 +345,20 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
       continue;
     }
     std::vector<std::string_view> given;
-    bool is_map = WalkMap(item, item_mark, item_path, known,
-                          [&](const std::string& name, const YAML::Node& value,
-                              const YAML::Mark& value_mark, const std::string& key_path) {
-                            for (const Key<ListenerConfig>& key : keys) {
-                              if (key.path != name) continue;
-                              given.push_back(key.path);
-                              ReadValue(key, value, value_mark, key_path, &listener);
-                            }
-                          });
+    Handler read_key = [&](const std::string& name, const YAML::Node& value,
+                           const YAML::Mark& value_mark, const std::string& key_path) {
+      std::string_view in_item = std::string_view(key_path).substr(item_path.size() + 1);
+      bool leaf = false;
+      for (const Key<ListenerConfig>& key : keys) {
+        if (key.path != in_item) continue;
+        leaf = true;
+        given.push_back(key.path);
+        ReadValue(key, value, value_mark, key_path, &listener);
+      }
+      if (!leaf) WalkMap(value, value_mark, key_path, children(in_item), read_key);
+      (void)name;
+    };
+    bool is_map = WalkMap(item, item_mark, item_path, known, read_key);
     for (std::string_view name : required) {
       if (is_map && std::find(given.begin(), given.end(), name) == given.end()) {
         Fail(item_mark, item_path, absl::StrCat("missing required key '", Str(name), "'"));
@@ -432,6 +455,25 @@ std::optional<T> Parser::ReadParsed(const YAML::Node& node, const YAML::Mark& ma
 std::optional<std::string> Parser::ReadString(const YAML::Node& node, const YAML::Mark& mark,
                                               const std::string& path) {
   return ScalarText(node, mark, path, "a string");
+}
+
+std::optional<std::vector<std::string>> Parser::ReadStringList(const YAML::Node& node,
+                                                               const YAML::Mark& mark,
+                                                               const std::string& path) {
+  std::vector<std::string> items;
+  if (node.IsNull()) return items;
+  if (!node.IsSequence()) {
+    Fail(mark, path, absl::StrCat("expected a list of strings, got ", Describe(node)));
+    return std::nullopt;
+  }
+  size_t i = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++i) {
+    const YAML::Mark item_mark = it->Mark().is_null() ? mark : it->Mark();
+    auto text = ReadString(*it, item_mark, absl::StrCat(path, "[", i, "]"));
+    if (!text) return std::nullopt;
+    items.push_back(std::move(*text));
+  }
+  return items;
 }
 
 std::optional<std::string_view> Parser::ReadChoice(const YAML::Node& node, const YAML::Mark& mark,

@@ -162,6 +162,20 @@ const Key<ListenerConfig> kListenerKeys[] = {
      kRestart,
      "kernel (SO_REUSEPORT hash) | cpu (the receiving CPU's worker; pins workers; needs "
      "reuseport) | least_connections (hand-off to the worker with the fewest)"},
+    {"tls.certificate",
+     StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::certificate>, ""}, kRestart,
+     "PEM chain; empty = plaintext; the file is re-read on SIGHUP"},
+    {"tls.private_key",
+     StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::private_key>, ""}, kRestart,
+     "PEM; re-read on SIGHUP with the certificate"},
+    {"tls.min_version",
+     ChoiceKey<L>{"TLS version", &TlsVersionNames,
+                  &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Get,
+                  &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Set,
+                  "1.2"},
+     kRestart, "oldest TLS version accepted"},
+    {"tls.alpn", StringListKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::alpn>}, kRestart,
+     "ALPN protocols; a client offering none of them fails; empty = no ALPN"},
 };
 
 template <typename Record>
@@ -173,6 +187,8 @@ void SetDefault(const Key<Record>& key, Record& record) {
           if constexpr (std::is_same_v<Record, Config>) field.ref(record) = DefaultListeners();
         } else if constexpr (std::is_same_v<Field, ChoiceKey<Record>>) {
           field.set(record, field.def);
+        } else if constexpr (std::is_same_v<Field, StringListKey<Record>>) {
+          field.ref(record).clear();
         } else {
           field.ref(record) = field.def;
         }

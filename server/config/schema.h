@@ -146,6 +146,12 @@ struct StringChoice {
   }
 };
 
+// A YAML list of strings ("[http/1.1]"), empty by default.
+template <typename Record>
+struct StringListKey {
+  Ref<Record, std::vector<std::string>> ref;
+};
+
 // The listeners: a non-empty list of records with the keys of ListenerKeys().
 struct ListenersKey {
   Ref<Config, std::vector<ListenerConfig>> ref;
@@ -155,7 +161,7 @@ struct ListenersKey {
 template <typename Record>
 using Value = std::variant<DurationKey<Record>, SizeKey<Record>, CountKey<Record, int>,
                            CountKey<Record, uint64_t>, PercentKey<Record>, BoolKey<Record>, StringKey<Record>,
-                           ChoiceKey<Record>, ListenersKey>;
+                           ChoiceKey<Record>, StringListKey<Record>, ListenersKey>;
 
 template <typename Record>
 struct Key {

@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
 constexpr std::array<std::string_view, 3> kBalanceNames = {"kernel", "cpu", "least_connections"};
+constexpr std::array<std::string_view, 2> kTlsVersionNames = {"1.2", "1.3"};
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
 
@@ -24,5 +25,7 @@ std::span<const std::string_view> LogFormatNames() { return kLogFormatNames; }
 std::span<const std::string_view> BalanceNames() { return kBalanceNames; }
 
 std::span<const std::string_view> LogLevelNames() { return kLogLevelNames; }
+
+std::span<const std::string_view> TlsVersionNames() { return kTlsVersionNames; }
 
 }  // namespace shoal::server

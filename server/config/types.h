@@ -31,6 +31,20 @@ enum class Balance { kKernel, kCpu, kLeastConnections };
 // "kernel", "cpu", "least_connections", in enum order.
 std::span<const std::string_view> BalanceNames();
 
+// The oldest TLS version a listener accepts.
+enum class TlsMinVersion { k1_2, k1_3 };
+// "1.2", "1.3", in enum order.
+std::span<const std::string_view> TlsVersionNames();
+
+// TLS on a listener; an empty certificate means plaintext.
+struct ListenerTlsConfig {
+  std::string certificate;  // PEM chain file
+  std::string private_key;  // PEM file
+  TlsMinVersion min_version{};
+  std::vector<std::string> alpn;
+  friend bool operator==(const ListenerTlsConfig&, const ListenerTlsConfig&) = default;
+};
+
 struct ListenerConfig {
   std::string name;     // the `listener` label
   std::string address;  // core::SocketAddress syntax
@@ -39,6 +53,7 @@ struct ListenerConfig {
   bool reuseport{};
   bool reuseport_join{};
   Balance balance{};
+  ListenerTlsConfig tls{};
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 

@@ -112,6 +112,17 @@ class Checker {
   void CheckField(const ChoiceKey<Record>&, const Record&, const std::string&) {}
 
   template <typename Record>
+  void CheckField(const StringListKey<Record>& field, const Record& record,
+                  const std::string& path) {
+    const std::vector<std::string>& items = Read(field.ref, record);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].empty() || items[i].size() > 255) {
+        Add(absl::StrCat(path, "[", i, "]"), "must be 1 to 255 bytes");
+      }
+    }
+  }
+
+  template <typename Record>
   void CheckField(const StringKey<Record>& field, const Record& record, const std::string& path) {
     const std::string& value = Read(field.ref, record);
     switch (field.rule) {

@@ -261,6 +261,10 @@ absl::Status Application::InitAdmin(int adopted_admin_fd) {
   options.tick_ns = ToNanos(config_.timeouts.tick);
   options.adopted_fd = adopted_admin_fd;
   options.settings = ConnectionSettingsFrom(config_);
+  auto tls = TlsFrom(config_.admin.tls, "admin.tls.");
+  if (!tls.ok()) return tls.status();
+  options.tls = *std::move(tls);
+  if (options.tls != nullptr) tls_.push_back(options.tls);
   auto admin = AdminServer::Create(options, metrics_, ConfigToYaml(config_));
   if (!admin.ok()) {
     return absl::Status(admin.status().code(),

@@ -97,6 +97,7 @@ struct SocketConfig {
 
 struct AdminConfig {
   std::string address;
+  ListenerTlsConfig tls{};
   friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
 };
 

@@ -1,6 +1,7 @@
 // TLS on the real binary, with the real clients: curl --cacert and openssl s_client fetch
 // /plaintext over https; the handshake metrics count it; SIGHUP re-reads the certificate (new
-// connections see the new one, a bad file keeps the current one and says why); a bad file at
+// connections see the new one, a bad file keeps the current one and says why); the admin
+// endpoint serves /metrics over TLS when admin.tls is set; a bad file at
 // start exits non-zero naming the key and the path.
 #include <signal.h>
 
@@ -16,10 +17,13 @@
 namespace shoal::testing {
 namespace {
 
-std::string TlsHttpConfig(const std::string& certificate, const std::string& key) {
+// An https listener; the admin endpoint over TLS too when `admin_tls`.
+std::string TlsHttpConfig(const std::string& certificate, const std::string& key,
+                          bool admin_tls = false) {
+  const std::string files = "certificate: " + certificate + ", private_key: " + key;
   return "workers: 1\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n    protocol: http\n"
-         "    tls:\n      certificate: " + certificate + "\n      private_key: " + key +
-         "\n      alpn: [http/1.1]\nadmin:\n  address: 127.0.0.1:0\n";
+         "    tls: {" + files + ", alpn: [http/1.1]}\nadmin:\n  address: 127.0.0.1:0\n" +
+         (admin_tls ? "  tls: {" + files + ", min_version: \"1.3\"}\n" : "");
 }
 
 void CopyFile(const std::string& from, const std::string& to) {
@@ -53,7 +57,7 @@ TEST(TlsServerE2e, CurlAndSClientOverHttpsThenReloadOnSighup) {
   const std::string key = WriteTempFile("live.key", "");
   CopyFile(first->certificate_chain, certificate);
   CopyFile(first->private_key, key);
-  const std::string config = WriteTempFile("tls.yaml", TlsHttpConfig(certificate, key));
+  const std::string config = WriteTempFile("tls.yaml", TlsHttpConfig(certificate, key, true));
   Subprocess shoal({ShoalBinaryPath(), "--config=" + config});
   ASSERT_TRUE(shoal.started());
   ShoalPorts ports = WaitForPorts(shoal);
@@ -68,9 +72,10 @@ TEST(TlsServerE2e, CurlAndSClientOverHttpsThenReloadOnSighup) {
   EXPECT_NE(s_client.out.find("Hello, World!"), std::string::npos) << s_client.out << s_client.err;
   EXPECT_EQ(SubjectSeen(ports.listener, first->ca_certificate), "subject=CN = localhost");
 
-  CommandResult metrics = RunCommand(
-      {"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(ports.admin) + "/metrics"},
-      seconds(20));
+  CommandResult metrics =
+      RunCommand({"/usr/bin/curl", "-sS", "--cacert", first->ca_certificate,
+                  "https://127.0.0.1:" + std::to_string(ports.admin) + "/metrics"},
+                 seconds(20));
   EXPECT_NE(metrics.out.find("shoal_tls_handshakes_total{worker=\"0\",listener=\"web\",result=\"ok\"}"),
             std::string::npos)
       << metrics.out;

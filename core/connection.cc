@@ -54,6 +54,7 @@ absl::Status Connection::Start(Protocol& protocol) {
                                               Jitter(settings.max_connection_age_jitter_ns)));
   }
   if (auto status = owner_.loop().Add(fd_.get(), kReadEvents, this); !status.ok()) return status;
+  if (tls_ != nullptr) StartTls();
   ArmDeadline();
   return absl::OkStatus();
 }
@@ -103,6 +104,7 @@ void Connection::Close(CloseReason reason) {
     reason = closing_.pending_reason;
   }
   closing_.state = State::kClosed;
+  if (Handshaking()) stats_.tls.handshakes_failed.Add();
   if (input_.capacity() > 0) {
     owner_.OnInputCapacityChanged(-static_cast<int64_t>(input_.capacity()));
   }
@@ -222,6 +224,7 @@ void Connection::HandleEvents(uint32_t events) {
     Close(CloseReason::kReset);
     return;
   }
+  if (tls_ != nullptr) events = RouteTlsRetries(events);
   if (events & EPOLLOUT) {
     Flush();
     if (closing_.state == State::kClosed) return;
@@ -275,7 +278,8 @@ void Connection::ReadUntilBlockedOrBudget() {
     owner_.loop().QueueReady(this);
   }
   bool in_progress = !input_state_.peer_shut_down &&
-                     (input_state_.forward_remaining > 0 || session_->RequestInProgress());
+                     (input_state_.forward_remaining > 0 || session_->RequestInProgress() ||
+                      Handshaking());
   // The read deadline times the request now in progress: it restarts whenever a request
   // completed during this batch (the one in progress began after it).
   if (in_progress && (!clock_.request_in_progress || timing_.completed != completed_before)) {
@@ -291,6 +295,7 @@ void Connection::ReadUntilBlockedOrBudget() {
 ReadResult Connection::ReadOnce(size_t max_bytes) {
   ReadPlan plan = PlanRead(max_bytes);
   if (closing_.state == State::kClosed) return {ReadResult::Status::kError, 0};
+  if (tls_ != nullptr) return ReadOnceTls(plan);
   size_t rest_received = 0;
   long n = Receive(plan, &rest_received);
   if (n <= 0) return ReadFailed(n);
@@ -473,13 +478,13 @@ void Connection::DiscardInput() {
 void Connection::Flush() {
   if (closing_.state == State::kClosed) return;
   if (!output_.empty()) {
-    OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
+    OutputQueue::WriteResult result = tls_ != nullptr ? WriteTls() : output_.WriteTo(fd_.get());
     if (result.written > 0) {
       stats_.bytes_sent.Add(result.written);
       clock_.last_activity_ns = clock_.last_write_progress_ns = now_ns();
     }
     if (result.error != 0) {
-      Close(CloseReason::kReset);
+      Close(result.error == kTlsProtocolError ? CloseReason::kTlsError : CloseReason::kReset);
       return;
     }
   }
@@ -489,7 +494,7 @@ void Connection::Flush() {
                                          timing_.awaiting_flush);
     timing_.awaiting_flush = 0;
   }
-  UpdateWriteInterest(pending);
+  UpdateWriteInterest(WantsWritable());
   if (closing_.state == State::kClosed) return;
   if (pending) {
     ArmDeadline();
@@ -502,7 +507,8 @@ void Connection::Flush() {
 
 bool Connection::UnreadInputLikely() {
   if (input_state_.peer_shut_down) return false;
-  if (!input_.empty() || input_state_.forward_remaining > 0 || session_->RequestInProgress()) {
+  if (!input_.empty() || input_state_.forward_remaining > 0 || session_->RequestInProgress() ||
+      (tls_ != nullptr && tls_->has_buffered_input())) {
     return true;
   }
   if (clock_.last_input_ns >= now_ns() - kRecentInputNs) return true;
@@ -512,6 +518,7 @@ bool Connection::UnreadInputLikely() {
 }
 
 void Connection::FinishFlushing() {
+  if (tls_ != nullptr && input_state_.forward_remaining == 0 && !SendCloseNotify()) return;
   // Unfinished forwarding closes without our FIN (an RST): a clean EOF after part of a
   // forwarded request would look like a complete answer.
   if (input_state_.peer_shut_down || input_state_.forward_remaining > 0) {
@@ -561,7 +568,7 @@ void Connection::RestartReadDeadlineAfterPause() {
 
 void Connection::MaybeFinishDrain() {
   if (!closing_.draining || closing_.state != State::kOpen) return;
-  if (input_state_.forward_remaining > 0 || session_->RequestInProgress()) return;
+  if (input_state_.forward_remaining > 0 || session_->RequestInProgress() || Handshaking()) return;
   CloseAfterFlush(closing_.drain_reason);
 }
 

@@ -22,6 +22,15 @@
 // next request may be on the way, so that request is answered last (HTTP with Connection: close,
 // through SessionContext::LastReply), or it closes once that input is no longer recent.
 //
+// TLS (UseTls before Start; connection_tls.cc): the handshake runs first, timed like a request by
+// the read deadline (expiry: read_timeout); a failed handshake closes with tls_error (a peer reset
+// or FIN during it: reset / peer_closed), and every close before the handshake completed counts as
+// a failed handshake. Reads drain what OpenSSL holds (they stop only at WANT_READ, never at a short
+// read), the read budget counts decrypted bytes, and a read or write that needs the other
+// direction (WANT_WRITE / WANT_READ) waits for that readiness. Queued output stays counted until
+// OpenSSL reports its record written, so watermarks and the worker budget see every byte not yet
+// on the wire. A graceful close sends close_notify before the FIN; bytes counts are plaintext.
+//
 // Sessions see the connection only as a SessionContext (core/session.h); the methods below are for
 // the owner (the worker) and tests.
 //
@@ -47,6 +56,8 @@
 #include "core/socket.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "core/tls/tls_session.h"
+#include "core/transport.h"
 #include "core/worker_budget.h"
 
 namespace shoal::core {
@@ -154,6 +165,8 @@ class Connection final : private SessionContext,
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Makes the connection speak TLS through `tls` (bound to this connection's fd). Before Start.
+  void UseTls(std::unique_ptr<TlsSession> tls) { tls_ = std::move(tls); }
   // Registers with the loop and creates the session. Call once, right after construction.
   absl::Status Start(Protocol& protocol);
   // Closes now; queued output is dropped.
@@ -302,6 +315,25 @@ class Connection final : private SessionContext,
   };
   void OnSessionTimer();
 
+  // TLS (connection_tls.cc). What a stalled TLS operation waits for in the other direction.
+  struct TlsWait {
+    bool read_wants_write = false;
+    bool write_wants_read = false;
+  };
+  // WriteResult::error of a TLS protocol error (errno values are positive).
+  static constexpr int kTlsProtocolError = -1;
+  bool Handshaking() const { return tls_ != nullptr && !tls_->established(); }
+  bool WantsWritable() const { return !output_.empty() || tls_wait_.read_wants_write; }
+  void StartTls();
+  // Turns readiness for a stalled TLS operation into readiness for the operation itself.
+  uint32_t RouteTlsRetries(uint32_t events);
+  ReadResult ReadOnceTls(ReadPlan plan);
+  ReadResult TlsReadFailed(TransportResult result);
+  void OnHandshakeDone();
+  OutputQueue::WriteResult WriteTls();
+  // Sends close_notify; false while it waits for EPOLLOUT (FinishFlushing then runs again).
+  bool SendCloseNotify();
+
   ConnectionOwner& owner_;
   ScopedFd fd_;
   ListenerStats& stats_;
@@ -315,6 +347,9 @@ class Connection final : private SessionContext,
   RequestTiming timing_;
   Lifetime lifetime_;
   bool write_interest_ = false;
+  std::unique_ptr<TlsSession> tls_;
+  TlsWait tls_wait_;
+  int64_t tls_started_ns_ = 0;
   SessionTimer session_timer_{*this};
   std::unique_ptr<SocketAddress> peer_override_;
 };

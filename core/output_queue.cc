@@ -213,6 +213,24 @@ OutputQueue::WriteResult OutputQueue::WriteTo(int fd) {
   return result;
 }
 
+std::string_view OutputQueue::front() const {
+  for (Chunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
+    if (chunk->readable() > 0) return {chunk->data + chunk->begin, chunk->readable()};
+  }
+  return {};
+}
+
+void OutputQueue::Consume(size_t n) {
+  size_ -= n;
+  pool_->AddQueued(-static_cast<int64_t>(n));
+  while (n > 0) {
+    size_t take = std::min(n, head_->readable());
+    head_->begin += static_cast<uint32_t>(take);
+    n -= take;
+    if (head_->readable() == 0) PopFrontChunk();
+  }
+}
+
 void OutputQueue::PopFrontChunk() {
   Chunk* chunk = head_;
   head_ = chunk->next;

@@ -73,6 +73,11 @@ class OutputQueue {
   // Writes until the queue is empty, the socket would block, or an error.
   WriteResult WriteTo(int fd);
 
+  // The first contiguous run of queued bytes (empty when the queue is), for writers that take
+  // one buffer at a time (TLS), and dropping the first `n` (<= size()) once they were written.
+  std::string_view front() const;
+  void Consume(size_t n);
+
   // Drops everything queued and returns the chunks to the pool.
   void Clear();
 

@@ -108,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
       WorkerListener listener;
       listener.name = spec.name;
       listener.protocol = protocols(l, w);
+      if (spec.tls != nullptr) listener.tls.emplace(spec.tls);
       if (w == 0 || spec.reuse_port) {
         const bool adopt = static_cast<size_t>(w) < spec.adopted_fds.size();
         auto fd = adopt ? AdoptListeningSocket(spec.adopted_fds[static_cast<size_t>(w)],

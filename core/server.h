@@ -37,6 +37,7 @@
 #include "core/protocol.h"
 #include "core/proxy_header.h"
 #include "core/socket.h"
+#include "core/tls/tls_context_holder.h"
 #include "core/worker.h"
 
 namespace shoal::core {
@@ -61,6 +62,9 @@ struct ServerListenerOptions {
   // in trusted_proxies (empty = any); see core/worker.h.
   ProxyProtocolMode proxy_protocol{};
   std::vector<Cidr> trusted_proxies = {};
+  // TLS on every connection of the listener; null = plaintext. Reload it to change the
+  // certificate for new connections.
+  std::shared_ptr<TlsContextHolder> tls = nullptr;
 };
 
 struct ServerOptions {

@@ -30,6 +30,8 @@ std::vector<double> LatencyBucketsSeconds() {
           2.5,     5,        10};
 }
 
+TlsStats::TlsStats() : handshake_duration(LatencyBucketsSeconds()) {}
+
 ListenerStats::ListenerStats(std::string listener_name)
     : listener(std::move(listener_name)), request_duration(LatencyBucketsSeconds()) {}
 

@@ -84,6 +84,27 @@ inline constexpr std::array<int, 6> kCountedAcceptErrnos = {24 /*EMFILE*/, 23 /*
                                                            105 /*ENOBUFS*/, 12 /*ENOMEM*/,
                                                            1 /*EPERM*/, 103 /*ECONNABORTED*/};
 
+// The TLS versions counted by name; anything else (none negotiated yet) is not counted.
+inline constexpr std::array<std::string_view, 2> kTlsVersionNames = {"TLSv1.2", "TLSv1.3"};
+
+// Handshakes of a TLS listener (all zero on a plaintext one): by result, their duration from
+// accept to handshake done (completed ones only), and the version each negotiated.
+struct TlsStats {
+  TlsStats();
+  // Whether the listener has TLS: set by the worker before its thread starts, then read only.
+  bool enabled = false;
+  Counter handshakes_ok;
+  Counter handshakes_failed;
+  Histogram handshake_duration;
+  std::array<Counter, kTlsVersionNames.size()> negotiated;
+
+  void CountNegotiated(std::string_view version) {
+    for (size_t i = 0; i < kTlsVersionNames.size(); ++i) {
+      if (kTlsVersionNames[i] == version) negotiated[i].Add();
+    }
+  }
+};
+
 struct alignas(64) ListenerStats {
   explicit ListenerStats(std::string listener_name);
 
@@ -96,6 +117,7 @@ struct alignas(64) ListenerStats {
   Counter requests;
   std::array<Counter, kCountedAcceptErrnos.size() + 1> accept_errors;  // last = other
   Histogram request_duration;
+  TlsStats tls;
 
   void CountClose(CloseReason reason) { closed[static_cast<size_t>(reason)].Add(); }
   void CountAcceptError(int err);

@@ -68,6 +68,9 @@ Worker::Worker(const Options& options, std::unique_ptr<EventLoop> loop,
                       }}),
       effective_settings_(options.settings) {
   source_limiter_.set_limits(options.per_source);
+  for (size_t l = 0; l < listener_specs_.size(); ++l) {
+    stats_.listeners[l]->tls.enabled = listener_specs_[l].tls.has_value();
+  }
   if (kStatsEnabled) loop_->set_turn_observer(this);
   loop_->set_turn_end_hook([this] {
     DestroyClosed();
@@ -266,6 +269,14 @@ void Worker::Serve(ScopedFd fd, const SocketAddress& peer, size_t listener_index
     admissions_[connection] = admission;
   }
   listener_stats.active.Add(1);
+  if (std::optional<TlsContextView>& tls = listener_specs_[listener_index].tls; tls.has_value()) {
+    auto session = TlsSession::Create(tls->Get(), connection->fd());
+    if (!session.ok()) {
+      connection->Close(CloseReason::kTlsError);
+      return;
+    }
+    connection->UseTls(*std::move(session));
+  }
   if (!connection->Start(*listener_specs_[listener_index].protocol).ok()) {
     connection->Close(CloseReason::kReset);
     return;

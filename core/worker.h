@@ -55,6 +55,7 @@
 #include "core/proxy_header_reader.h"
 #include "core/source_limiter.h"
 #include "core/stats.h"
+#include "core/tls/tls_context_holder.h"
 #include "core/worker_budget.h"
 
 namespace shoal::core {
@@ -78,6 +79,8 @@ struct WorkerListener {
   ConnectionBalancer* balancer = nullptr;
   ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
   std::vector<Cidr> trusted_proxies;  // empty = any source
+  // This worker's view of the listener's TLS context; empty for plaintext.
+  std::optional<TlsContextView> tls;
 };
 
 class Worker final : private ConnectionOwner, private AcceptHandler, private TurnObserver {

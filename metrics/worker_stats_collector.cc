@@ -1,6 +1,7 @@
 #include "metrics/worker_stats_collector.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <string>
@@ -105,6 +106,51 @@ void AddImbalance(MetricFamily& family, const std::vector<const core::WorkerStat
     metric.label = {Label("listener", workers.front()->listeners[l]->listener)};
     metric.gauge.value = static_cast<double>(most) / static_cast<double>(std::max<int64_t>(fewest, 1));
     family.metric.push_back(std::move(metric));
+  }
+}
+
+// The TLS families, over the listeners that have TLS (core::TlsStats::enabled): handshakes by
+// worker, listener and result; the handshake duration histogram and the negotiated versions
+// per listener, summed over workers.
+void AddTls(std::vector<MetricFamily>& families,
+            const std::vector<const core::WorkerStats*>& workers) {
+  MetricFamily handshakes = Family("shoal_tls_handshakes_total",
+                                   "TLS handshakes, by result (a connection closed before its "
+                                   "handshake completed counts as failed).",
+                                   MetricType::Counter);
+  MetricFamily duration = Family("shoal_tls_handshake_duration_seconds",
+                                 "Time from accept to a completed TLS handshake.",
+                                 MetricType::Histogram);
+  MetricFamily negotiated = Family("shoal_tls_negotiated_total",
+                                   "Completed TLS handshakes, by negotiated protocol version.",
+                                   MetricType::Counter);
+  if (workers.empty()) return;
+  for (size_t l = 0; l < workers.front()->listeners.size(); ++l) {
+    const std::string& name = workers.front()->listeners[l]->listener;
+    if (!workers.front()->listeners[l]->tls.enabled) continue;
+    HistogramSum durations;
+    std::array<uint64_t, core::kTlsVersionNames.size()> versions{};
+    for (const core::WorkerStats* worker : workers) {
+      const core::TlsStats& tls = worker->listeners[l]->tls;
+      const std::string w = std::to_string(worker->worker);
+      AddCounter(handshakes, {Label("worker", w), Label("listener", name), Label("result", "ok")},
+                 tls.handshakes_ok.value());
+      AddCounter(handshakes,
+                 {Label("worker", w), Label("listener", name), Label("result", "failed")},
+                 tls.handshakes_failed.value());
+      durations.Add(tls.handshake_duration);
+      for (size_t v = 0; v < versions.size(); ++v) versions[v] += tls.negotiated[v].value();
+    }
+    duration.metric.push_back(durations.ToMetric({Label("listener", name)}));
+    for (size_t v = 0; v < versions.size(); ++v) {
+      AddCounter(negotiated,
+                 {Label("listener", name), Label("version", std::string(core::kTlsVersionNames[v]))},
+                 versions[v]);
+    }
+  }
+  if (handshakes.metric.empty()) return;
+  for (MetricFamily* family : {&handshakes, &duration, &negotiated}) {
+    families.push_back(std::move(*family));
   }
 }
 
@@ -225,6 +271,7 @@ std::vector<MetricFamily> WorkerStatsCollector::Collect() const {
         &input_bytes, &overload, &pauses, &timers, &loop_turn, &accept_errors, &imbalance}) {
     families.push_back(std::move(*family));
   }
+  AddTls(families, workers_);
   return families;
 }
 

@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
   core::ServerListenerOptions listener{"admin", options.address, kBacklog, /*reuse_port=*/false,
                                       /*reuseport_join=*/false, {}};
   if (options.adopted_fd >= 0) listener.adopted_fds.push_back(options.adopted_fd);
+  listener.tls = options.tls;
   server_options.listeners.push_back(std::move(listener));
   std::shared_ptr<const http::Router> router = admin->MakeRouter();
   auto server = core::Server::Create(

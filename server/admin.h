@@ -49,6 +49,8 @@ class AdminServer {
     core::ConnectionSettings settings;
     // A listening socket to adopt instead of binding (core/inherited_socket.h); -1: bind.
     int adopted_fd = -1;
+    // TLS on the admin endpoint; null = plaintext.
+    std::shared_ptr<core::TlsContextHolder> tls = nullptr;
   };
 
   // Binds the admin listener (a bind failure is returned here). `metrics` is read at each scrape.

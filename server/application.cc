@@ -121,7 +121,8 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
   options.socket.keepalive = config.socket.keepalive;
   options.socket.receive_buffer = static_cast<int>(config.socket.rcvbuf);
   options.socket.send_buffer = static_cast<int>(config.socket.sndbuf);
-  for (const ListenerConfig& listener : config.listeners) {
+  for (size_t l = 0; l < config.listeners.size(); ++l) {
+    const ListenerConfig& listener = config.listeners[l];
     auto address = core::SocketAddress::Parse(listener.address);
     if (!address.ok()) return address.status();
     options.listeners.push_back(core::ServerListenerOptions{
@@ -134,8 +135,31 @@ absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config) {
       if (!range.ok()) return range.status();
       added.trusted_proxies.push_back(*range);
     }
+    auto tls = TlsFrom(listener.tls, "listeners[" + std::to_string(l) + "].tls.");
+    if (!tls.ok()) return tls.status();
+    added.tls = *std::move(tls);
   }
   return options;
+}
+
+absl::StatusOr<std::shared_ptr<core::TlsContextHolder>> TlsFrom(const ListenerTlsConfig& tls,
+                                                                const std::string& key_prefix) {
+  if (tls.certificate.empty() && tls.private_key.empty()) return nullptr;
+  if (tls.certificate.empty() || tls.private_key.empty()) {
+    return absl::InvalidArgumentError(key_prefix + (tls.certificate.empty() ? "certificate"
+                                                                            : "private_key") +
+                                      ": must be set with " + key_prefix +
+                                      (tls.certificate.empty() ? "private_key" : "certificate"));
+  }
+  core::TlsOptions options{tls.certificate, tls.private_key,
+                           tls.min_version == TlsMinVersion::k1_3 ? core::TlsVersion::k1_3
+                                                                  : core::TlsVersion::k1_2,
+                           tls.alpn};
+  auto holder = core::TlsContextHolder::Create(options);
+  if (!holder.ok()) {
+    return absl::InvalidArgumentError(key_prefix + std::string(holder.status().message()));
+  }
+  return *std::move(holder);
 }
 
 class Application::SignalHandler final : public core::IoHandler {
@@ -198,6 +222,9 @@ absl::Status Application::Init() {
 
   auto options = ServerOptionsFrom(config_);
   if (!options.ok()) return options.status();
+  for (const core::ServerListenerOptions& listener : options->listeners) {
+    if (listener.tls != nullptr) tls_.push_back(listener.tls);
+  }
   auto admin_address = core::SocketAddress::Parse(config_.admin.address);
   if (!admin_address.ok()) return admin_address.status();
   auto plan = upgrade::PlanAdoption(start_.inherited, *options, *admin_address);
@@ -251,6 +278,10 @@ absl::Status Application::InitAdmin(int adopted_admin_fd) {
   options.tick_ns = ToNanos(config_.timeouts.tick);
   options.adopted_fd = adopted_admin_fd;
   options.settings = ConnectionSettingsFrom(config_);
+  auto tls = TlsFrom(config_.admin.tls, "admin.tls.");
+  if (!tls.ok()) return tls.status();
+  options.tls = *std::move(tls);
+  if (options.tls != nullptr) tls_.push_back(options.tls);
   auto admin = AdminServer::Create(options, metrics_, ConfigToYaml(config_));
   if (!admin.ok()) {
     return absl::Status(admin.status().code(),
@@ -319,6 +350,15 @@ void Application::BeginDrain(const std::string& why) {
 }
 
 void Application::Reload() {
+  // Certificate and key files are re-read for new connections whatever the config file says.
+  for (const std::shared_ptr<core::TlsContextHolder>& tls : tls_) {
+    if (absl::Status status = tls->Reload(); !status.ok()) {
+      spdlog::error("SIGHUP: TLS files rejected, the current certificate stays: {}",
+                    std::string(status.message()));
+    } else {
+      spdlog::info("SIGHUP: reloaded TLS certificate {}", tls->options().certificate_path);
+    }
+  }
   if (config_path_.empty()) {
     spdlog::info("SIGHUP: running on the built-in default config; nothing to reload");
     return;

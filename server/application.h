@@ -54,6 +54,10 @@ inline constexpr int kExitRuntimeFailure = 2;
 core::ConnectionSettings ConnectionSettingsFrom(const Config& config);
 // Builds the core::Server options (addresses parsed, workers resolved).
 absl::StatusOr<core::ServerOptions> ServerOptionsFrom(const Config& config);
+// The TLS context of a listener (null when its certificate and key are empty), its files read
+// now; errors start with `key_prefix` ("listeners[0].tls.") and name the file.
+absl::StatusOr<std::shared_ptr<core::TlsContextHolder>> TlsFrom(const ListenerTlsConfig& tls,
+                                                                const std::string& key_prefix);
 
 // How this process was started: what an upgrade needs to start the next one, and what the
 // previous one (or systemd) handed over.
@@ -128,6 +132,8 @@ class Application {
   std::unique_ptr<SignalHandler> signals_;
   // Each worker's protocol instances (owned by its listeners), touched only on that worker's thread.
   std::vector<std::vector<protocols::LiveProtocol*>> protocols_;
+  // The listeners' TLS contexts, re-read on SIGHUP.
+  std::vector<std::shared_ptr<core::TlsContextHolder>> tls_;
   bool draining_ = false;
   std::unique_ptr<upgrade::UpgradeAttempt> upgrade_;
   std::vector<HandedSocket> handed_;

@@ -95,9 +95,13 @@ class Emitter {
     Line(prefix, Comment(key));
     for (const ListenerConfig& listener : listeners) {
       bool first = true;
+      std::string_view section;  // a nested map of the item ("tls") being emitted
       for (const Key<ListenerConfig>& item_key : ListenerKeys()) {
-        Line(absl::StrCat(first ? "  - " : "    ", Str(item_key.path), ": ",
-                          Spell(item_key, listener)),
+        std::string_view parent = ParentOf(item_key.path);
+        if (!parent.empty() && parent != section) Line(absl::StrCat("    ", Str(parent), ":"), "");
+        section = parent;
+        Line(absl::StrCat(first ? "  - " : (parent.empty() ? "    " : "      "),
+                          Str(LastSegment(item_key.path)), ": ", Spell(item_key, listener)),
              Comment(item_key));
         first = false;
       }

@@ -310,7 +310,19 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
     return;
   }
   const std::span<const Key<ListenerConfig>> keys = ListenerKeys();
-  const std::vector<std::string_view> known = KeyNames(keys);
+  // An item's own keys and its nested maps ("tls"), whose keys are "tls.certificate", ...
+  std::vector<std::string_view> known;
+  for (std::string_view name : KeyNames(keys)) {
+    std::string_view top = name.substr(0, name.find('.'));
+    if (std::find(known.begin(), known.end(), top) == known.end()) known.push_back(top);
+  }
+  auto children = [&](std::string_view section) {
+    std::vector<std::string_view> names;
+    for (const Key<ListenerConfig>& key : keys) {
+      if (ParentOf(key.path) == section) names.push_back(LastSegment(key.path));
+    }
+    return names;
+  };
   std::vector<std::string_view> required;
   std::string required_list;  // "name, address"
   for (const Key<ListenerConfig>& key : keys) {
@@ -335,15 +347,20 @@ void Parser::ReadListeners(const ListenersKey& field, const YAML::Node& node,
       continue;
     }
     std::vector<std::string_view> given;
-    bool is_map = WalkMap(item, item_mark, item_path, known,
-                          [&](const std::string& name, const YAML::Node& value,
-                              const YAML::Mark& value_mark, const std::string& key_path) {
-                            for (const Key<ListenerConfig>& key : keys) {
-                              if (key.path != name) continue;
-                              given.push_back(key.path);
-                              ReadValue(key, value, value_mark, key_path, &listener);
-                            }
-                          });
+    Handler read_key = [&](const std::string& name, const YAML::Node& value,
+                           const YAML::Mark& value_mark, const std::string& key_path) {
+      std::string_view in_item = std::string_view(key_path).substr(item_path.size() + 1);
+      bool leaf = false;
+      for (const Key<ListenerConfig>& key : keys) {
+        if (key.path != in_item) continue;
+        leaf = true;
+        given.push_back(key.path);
+        ReadValue(key, value, value_mark, key_path, &listener);
+      }
+      if (!leaf) WalkMap(value, value_mark, key_path, children(in_item), read_key);
+      (void)name;
+    };
+    bool is_map = WalkMap(item, item_mark, item_path, known, read_key);
     for (std::string_view name : required) {
       if (is_map && std::find(given.begin(), given.end(), name) == given.end()) {
         Fail(item_mark, item_path, absl::StrCat("missing required key '", Str(name), "'"));

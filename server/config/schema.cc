@@ -129,6 +129,23 @@ const Key<Config> kConfigKeys[] = {
      StringKey<C>{&Member<C, &C::admin, &AdminConfig::address>, "127.0.0.1:9100",
                   StringRule::kSocketAddress},
      kRestart, "/metrics /healthz /readyz /config"},
+    {"admin.tls.certificate",
+     StringKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::certificate>, ""},
+     kRestart, "PEM chain; empty = plaintext; the file is re-read on SIGHUP"},
+    {"admin.tls.private_key",
+     StringKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::private_key>, ""},
+     kRestart, "PEM; re-read on SIGHUP with the certificate"},
+    {"admin.tls.min_version",
+     ChoiceKey<C>{"TLS version", &TlsVersionNames,
+                  &EnumChoice<&TlsVersionNames, C, &C::admin, &AdminConfig::tls,
+                              &ListenerTlsConfig::min_version>::Get,
+                  &EnumChoice<&TlsVersionNames, C, &C::admin, &AdminConfig::tls,
+                              &ListenerTlsConfig::min_version>::Set,
+                  "1.2"},
+     kRestart, "oldest TLS version accepted"},
+    {"admin.tls.alpn",
+     StringListKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::alpn>},
+     kRestart, "ALPN protocols; a client offering none of them fails; empty = no ALPN"},
     {"logging.level",
      StringKey<C>{&Member<C, &C::logging, &LoggingConfig::level>, "info", StringRule::kOneOfNames,
                   false, "level", &LogLevelNames},
@@ -170,6 +187,20 @@ const Key<ListenerConfig> kListenerKeys[] = {
     {"trusted_proxies",
      StringListKey<L>{&Member<L, &L::trusted_proxies>, StringRule::kCidr}, kRestart,
      "CIDRs allowed to send PROXY headers (others: proxy_protocol_error); [] = any source"},
+    {"tls.certificate",
+     StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::certificate>, ""}, kRestart,
+     "PEM chain; empty = plaintext; the file is re-read on SIGHUP"},
+    {"tls.private_key",
+     StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::private_key>, ""}, kRestart,
+     "PEM; re-read on SIGHUP with the certificate"},
+    {"tls.min_version",
+     ChoiceKey<L>{"TLS version", &TlsVersionNames,
+                  &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Get,
+                  &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Set,
+                  "1.2"},
+     kRestart, "oldest TLS version accepted"},
+    {"tls.alpn", StringListKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::alpn>}, kRestart,
+     "ALPN protocols; a client offering none of them fails; empty = no ALPN"},
 };
 
 template <typename Record>
@@ -273,13 +304,18 @@ std::string DescribeKeys(Reload reload) {
   std::vector<std::string_view> names;
   for (const Key<Config>& key : kConfigKeys) {
     if (key.reload != reload) continue;
-    std::string_view section = ParentOf(key.path);
-    bool whole_section =
-        !section.empty() &&
-        std::all_of(std::begin(kConfigKeys), std::end(kConfigKeys), [&](const auto& k) {
-          return ParentOf(k.path) != section || k.reload == reload;
-        });
-    std::string_view name = whole_section ? section : key.path;
+    // The outermost section whose keys (nested ones included) all share the mode, else the key.
+    std::string_view name = key.path;
+    for (std::string_view section = ParentOf(key.path); !section.empty();
+         section = ParentOf(section)) {
+      bool whole_section =
+          std::all_of(std::begin(kConfigKeys), std::end(kConfigKeys), [&](const auto& k) {
+            bool inside = k.path.size() > section.size() && k.path.starts_with(section) &&
+                          k.path[section.size()] == '.';
+            return !inside || k.reload == reload;
+          });
+      if (whole_section) name = section;
+    }
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   return JoinPaths(names);

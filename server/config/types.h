@@ -35,6 +35,19 @@ std::span<const std::string_view> BalanceNames();
 enum class ProxyProtocol { kOff, kV1, kV2, kAny };
 // "off", "v1", "v2", "any", in enum order.
 std::span<const std::string_view> ProxyProtocolNames();
+// The oldest TLS version a listener accepts.
+enum class TlsMinVersion { k1_2, k1_3 };
+// "1.2", "1.3", in enum order.
+std::span<const std::string_view> TlsVersionNames();
+
+// TLS on a listener; an empty certificate means plaintext.
+struct ListenerTlsConfig {
+  std::string certificate;  // PEM chain file
+  std::string private_key;  // PEM file
+  TlsMinVersion min_version{};
+  std::vector<std::string> alpn;
+  friend bool operator==(const ListenerTlsConfig&, const ListenerTlsConfig&) = default;
+};
 
 struct ListenerConfig {
   std::string name;     // the `listener` label
@@ -46,6 +59,7 @@ struct ListenerConfig {
   Balance balance{};
   ProxyProtocol proxy_protocol{};
   std::vector<std::string> trusted_proxies = {};  // core::Cidr syntax
+  ListenerTlsConfig tls{};
   friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 
@@ -89,6 +103,7 @@ struct SocketConfig {
 
 struct AdminConfig {
   std::string address;
+  ListenerTlsConfig tls{};
   friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
 };
 

@@ -113,6 +113,20 @@ class Checker {
   void CheckField(const ChoiceKey<Record>&, const Record&, const std::string&) {}
 
   template <typename Record>
+  void CheckField(const StringListKey<Record>& field, const Record& record,
+                  const std::string& path) {
+    const std::vector<std::string>& items = Read(field.ref, record);
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string item_path = absl::StrCat(path, "[", i, "]");
+      if (field.rule == StringRule::kCidr) {
+        CheckCidr(items[i], item_path);
+      } else if (items[i].empty() || items[i].size() > 255) {
+        Add(item_path, "must be 1 to 255 bytes");
+      }
+    }
+  }
+
+  template <typename Record>
   void CheckField(const StringKey<Record>& field, const Record& record, const std::string& path) {
     const std::string& value = Read(field.ref, record);
     switch (field.rule) {
@@ -134,13 +148,6 @@ class Checker {
     }
   }
 
-  template <typename Record>
-  void CheckField(const StringListKey<Record>& field, const Record& record,
-                  const std::string& path) {
-    const std::vector<std::string>& items = Read(field.ref, record);
-    if (field.rule != StringRule::kCidr) return;
-    for (size_t i = 0; i < items.size(); ++i) CheckCidr(items[i], absl::StrCat(path, "[", i, "]"));
-  }
 
   void CheckCidr(const std::string& value, const std::string& path) {
     auto range = core::Cidr::Parse(value);

@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestServerOp
   server_options.listeners.push_back({name, *address, options.backlog, true, false, {},
                                       options.balance, options.proxy_protocol,
                                       options.trusted_proxies});
+  server_options.listeners.back().tls = options.tls;
   auto server = core::Server::Create(server_options, *factory);
   if (!server.ok()) return server.status();
   std::unique_ptr<TestServer> result(new TestServer());

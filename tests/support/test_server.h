@@ -46,6 +46,8 @@ struct TestServerOptions {
   core::SourceLimits per_source = {};
   core::ProxyProtocolMode proxy_protocol = core::ProxyProtocolMode::kOff;
   std::vector<core::Cidr> trusted_proxies = {};
+  // TLS on the listener (null: plaintext).
+  std::shared_ptr<core::TlsContextHolder> tls = nullptr;
 };
 
 class TestServer {

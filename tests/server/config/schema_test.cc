@@ -25,7 +25,9 @@ limits: {max_connections: 9, max_frame_bytes: 2MiB, max_header_bytes: 1KiB}
 timeouts: {idle: 1s, read: 2s, write: 3s, drain: 4s, tick: 5ms}
 backpressure: {high_watermark: 2MiB, low_watermark: 1KiB, worker_budget: 1GiB}
 socket: {tcp_nodelay: false, keepalive: false, rcvbuf: 4KiB, sndbuf: 8KiB}
-admin: {address: '127.0.0.1:9200'}
+admin:
+  address: '127.0.0.1:9200'
+  tls: {certificate: /c.crt, private_key: /c.key, min_version: '1.3', alpn: [h2]}
 logging: {level: debug, format: json}
 )yaml",
                                               "changed.yaml");

@@ -62,15 +62,9 @@ bash tools/tls/make-certs.sh "$out/tls" --key=ec >&2
 ulimit -n "$(ulimit -Hn)"
 trap bench_cleanup EXIT
 
-# Starts contender $1 pinned to CPU 0; sets $server_pid and $server_port.
-start_contender() {
-  local name=$1 binary
-  server_port=$(bench_free_port $((18300 + RANDOM % 2000)))
-  case "$name" in
-    shoal|shoal@*)
-      binary="$BENCH_BIN/shoal"
-      [ "$name" = shoal ] || binary=${name#shoal@}
-      cat >"$out/shoal.yaml" <<YAML
+# shoal binary $1 on CPU 0 with one TLS http listener on $server_port.
+start_shoal() {
+  cat >"$out/shoal.yaml" <<YAML
 workers: 1
 listeners:
   - name: web
@@ -86,22 +80,33 @@ admin:
 logging:
   level: warn
 YAML
-      taskset -c 0 "$binary" --config="$out/shoal.yaml" >"$out/server.log" 2>&1 &
-      ;;
-    nginx)
-      mkdir -p "$out/nginx"
-      cp -r "$out/tls" "$out/nginx/"
-      sed -e "s/127\.0\.0\.1:18443/127.0.0.1:$server_port/" -e "s#/tmp/peer-nginx#$out/nginx#g" \
-        tools/bench/http/nginx-tls.conf >"$out/nginx.conf"
-      taskset -c 0 nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx.conf" \
-        -g 'worker_processes 1;' >"$out/server.log" 2>&1 &
-      ;;
-    *) echo "tls_cost.sh: unknown contender $name" >&2; exit 2 ;;
-  esac
+  taskset -c 0 "$1" --config="$out/shoal.yaml" >"$out/server.log" 2>&1 &
   server_pid=$!
+}
+
+# nginx (1 worker) on CPU 0 from tools/bench/http/nginx-tls.conf, on $server_port.
+start_nginx() {
+  mkdir -p "$out/nginx"
+  cp -r "$out/tls" "$out/nginx/"
+  sed -e "s/127\.0\.0\.1:18443/127.0.0.1:$server_port/" -e "s#/tmp/peer-nginx#$out/nginx#g" \
+    tools/bench/http/nginx-tls.conf >"$out/nginx.conf"
+  taskset -c 0 nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx.conf" \
+    -g 'worker_processes 1;' >"$out/server.log" 2>&1 &
+  server_pid=$!
+}
+
+# Starts contender $1 on a free port; sets $server_pid and $server_port.
+start_contender() {
+  server_port=$(bench_free_port $((18300 + RANDOM % 2000)))
+  case "$1" in
+    nginx) start_nginx ;;
+    shoal) start_shoal "$BENCH_BIN/shoal" ;;
+    shoal@*) start_shoal "${1#shoal@}" ;;
+    *) echo "tls_cost.sh: unknown contender $1" >&2; exit 2 ;;
+  esac
   BENCH_PIDS+=("$server_pid")
   if ! bench_wait_port "$server_port"; then
-    echo "tls_cost.sh: $name did not start (a shoal without listeners[].tls rejects the config):" >&2
+    echo "tls_cost.sh: $1 did not start (a shoal without listeners[].tls rejects the config):" >&2
     tail -n 5 "$out/server.log" >&2
     exit 1
   fi

@@ -295,6 +295,10 @@ void ClientConnection::HandleTlsEvents(uint32_t events) {
 
 void ClientConnection::HandleReady() { ReadInput(); }
 
+uint64_t ErrorCounts::*ClientConnection::FailureKind(Transfer transfer) {
+  return transfer == Transfer::kBroken ? &ErrorCounts::protocol : &ErrorCounts::reset;
+}
+
 ClientConnection::Transfer ClientConnection::FromTls(TlsIo io) {
   switch (io) {
     case TlsIo::kDone:
@@ -354,7 +358,8 @@ void ClientConnection::ReadInput() {
   size_t total = 0;
   while (state_ == State::kOpen) {
     size_t n = 0;
-    switch (Receive(scratch, scratch_bytes, &n)) {
+    const Transfer transfer = Receive(scratch, scratch_bytes, &n);
+    switch (transfer) {
       case Transfer::kMoved:
         total += n;
         Bump(host_.counters().live.bytes_received, n);
@@ -370,10 +375,8 @@ void ClientConnection::ReadInput() {
         OnEof();
         return;
       case Transfer::kReset:
-        Fail(&ErrorCounts::reset);
-        return;
       case Transfer::kBroken:
-        Fail(&ErrorCounts::protocol);
+        Fail(FailureKind(transfer));
         return;
     }
   }
@@ -540,20 +543,14 @@ void ClientConnection::TrySend() {
 void ClientConnection::Flush() {
   while (output_offset_ < output_.size()) {
     size_t n = 0;
-    switch (Send(output_.data() + output_offset_, output_.size() - output_offset_, &n)) {
-      case Transfer::kMoved:
-        output_offset_ += n;
-        continue;
-      case Transfer::kAgain:
-        return;  // EPOLLOUT (or, under TLS, EPOLLIN) will follow
-      case Transfer::kEof:
-      case Transfer::kReset:
-        Fail(&ErrorCounts::reset);
-        return;
-      case Transfer::kBroken:
-        Fail(&ErrorCounts::protocol);
-        return;
+    const Transfer transfer =
+        Send(output_.data() + output_offset_, output_.size() - output_offset_, &n);
+    if (transfer == Transfer::kMoved) {
+      output_offset_ += n;
+      continue;
     }
+    if (transfer != Transfer::kAgain) Fail(FailureKind(transfer));
+    return;  // kAgain: EPOLLOUT (or, under TLS, EPOLLIN) will follow
   }
   output_.clear();
   output_offset_ = 0;

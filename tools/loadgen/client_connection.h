@@ -233,6 +233,8 @@ class ClientConnection final : private core::IoHandler,
   Transfer Receive(char* data, size_t capacity, size_t* moved);
   Transfer Send(const char* data, size_t size, size_t* moved);
   static Transfer FromTls(TlsIo io);
+  // The error a failed transfer counts as (kEof while writing, kReset: reset; kBroken: protocol).
+  static uint64_t ErrorCounts::*FailureKind(Transfer transfer);
   void ReadInput();
   void OnBytes(const char* data, size_t bytes);
   // Decodes the responses at the start of `input`; returns the bytes consumed. May fail the

@@ -52,7 +52,7 @@ struct RunPlan {
   bool timeline = false;
   int64_t reconnect_every = 0;   // > 0: requests per connection, then a new connection
   double ns_per_connect = 0;     // > 0: this thread's connect attempts are spaced this far apart
-  const TlsClientContext* tls = nullptr;  // --tls: owned by Run, outlives the threads
+  const TlsClientContext* tls = nullptr;  // --tls: this thread's, owned by Run
   // Set when the load starts.
   int64_t start_ns = 0;          // warm-up begins (the open-loop schedule's origin)
   int64_t measure_start_ns = 0;  // requests intended from here on are measured...

@@ -125,21 +125,25 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.nodelay = options.nodelay;
   plan.reconnect_every = options.reconnect_every;
   plan.timeline = options.timeline;
-  std::unique_ptr<TlsClientContext> tls;
   std::vector<TlsPeer> tls_peers;
   if (options.tls.enabled) {
-    auto context = TlsClientContext::Create(options.tls);
-    if (!context.ok()) return context.status();
-    tls = std::move(*context);
-    for (const auto& target : options.targets) tls_peers.push_back(tls->PeerFor(HostOf(target)));
-    plan.tls = tls.get();
+    for (const auto& target : options.targets) {
+      tls_peers.push_back(TlsPeerFor(options.tls, HostOf(target)));
+    }
   }
 
   const int thread_count = std::min(options.threads, options.connections);
   if (options.connect_rate > 0) plan.ns_per_connect = 1e9 * thread_count / options.connect_rate;
   RunControl control;
+  std::vector<std::unique_ptr<TlsClientContext>> tls_contexts;  // one per thread
   std::vector<std::unique_ptr<LoadThread>> threads;
   for (int t = 0; t < thread_count; ++t) {
+    if (options.tls.enabled) {
+      auto context = TlsClientContext::Create(options.tls);
+      if (!context.ok()) return context.status();
+      tls_contexts.push_back(std::move(*context));
+      plan.tls = tls_contexts.back().get();
+    }
     threads.push_back(std::make_unique<LoadThread>(plan, control));
     if (auto status = threads.back()->Init(); !status.ok()) return status;
   }
@@ -152,7 +156,7 @@ absl::StatusOr<Result> Run(const Options& options) {
     const size_t target = static_cast<size_t>(i) % targets->size();
     threads[static_cast<size_t>(i % thread_count)]->AddConnection(
         static_cast<uint64_t>(i), (*targets)[target], quota,
-        tls != nullptr ? &tls_peers[target] : nullptr);
+        options.tls.enabled ? &tls_peers[target] : nullptr);
   }
   for (auto& thread : threads) thread->Launch();
   auto post_all = [&threads](auto method) {

@@ -114,10 +114,10 @@ absl::StatusOr<std::unique_ptr<TlsClientContext>> TlsClientContext::Create(
 
 TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 
-TlsPeer TlsClientContext::PeerFor(std::string_view host) const {
+TlsPeer TlsPeerFor(const TlsOptions& options, std::string_view host) {
   TlsPeer peer;
-  if (!options_.server_name.empty()) {
-    peer.sni = peer.check_host = options_.server_name;
+  if (!options.server_name.empty()) {
+    peer.sni = peer.check_host = options.server_name;
   } else if (IsIpLiteral(std::string(host))) {
     peer.check_ip = std::string(host);
   } else {

@@ -3,9 +3,10 @@
 // name), and whether sessions are resumed on reconnect. TlsPeer is what one target is checked
 // against. Each connection's TLS state is a TlsStream (tls_stream.h) made from the context.
 //
-// Threading: Create on one thread; the context is then read-only and shared by every load thread
-// (OpenSSL makes SSL_new on a shared SSL_CTX thread-safe). TLS writes go through write(2), so
-// Create sets SIGPIPE to ignored when it is at its default (a reset peer is an error, not a death).
+// Threading: one context per load thread, used on that thread only. (OpenSSL allows sharing an
+// SSL_CTX, but verification then fills caches inside the shared CA certificate from several
+// threads at once; separate contexts share nothing.) TLS writes go through write(2), so Create
+// sets SIGPIPE to ignored when it is at its default (a reset peer is an error, not a death).
 #ifndef SHOAL_TOOLS_LOADGEN_TLS_CLIENT_CONTEXT_H_
 #define SHOAL_TOOLS_LOADGEN_TLS_CLIENT_CONTEXT_H_
 
@@ -43,8 +44,6 @@ class TlsClientContext {
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
 
-  // The peer for a target whose host part is `host` (a name or an IP literal).
-  TlsPeer PeerFor(std::string_view host) const;
   bool verifying() const { return !options_.ca_file.empty(); }
   bool resume() const { return options_.resume; }
   SSL_CTX* get() const { return ctx_; }
@@ -55,6 +54,9 @@ class TlsClientContext {
   TlsOptions options_;
   SSL_CTX* ctx_;
 };
+
+// The peer for a target whose host part is `host` (a name or an IP literal).
+TlsPeer TlsPeerFor(const TlsOptions& options, std::string_view host);
 
 // "CONTEXT: REASON", REASON being OpenSSL's for the oldest failure queued on this thread (the
 // queue is emptied); "CONTEXT" when there is none; without a context, the reason alone.

@@ -86,7 +86,8 @@ sys.exit(0 if frame in out else 1)
 )";
 
 // Python's ssl module (default context: certificate and IP verified) to the resp listener:
-// PING, SET, GET, then three PINGs in one write.
+// PING, ECHO, the connection's name set and read back (shoal keeps no keys: CLIENT SETNAME /
+// GETNAME is its state round trip), then three PINGs in one write.
 constexpr char kPythonResp[] = R"(
 import socket, ssl, sys
 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -104,8 +105,9 @@ with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
             if got != expected:
                 sys.exit("sent %r: got %r, expected %r" % (command, got, expected))
         call(b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n")
-        call(b"*3\r\n$3\r\nSET\r\n$6\r\ntlskey\r\n$5\r\nvalue\r\n", b"+OK\r\n")
-        call(b"*2\r\n$3\r\nGET\r\n$6\r\ntlskey\r\n", b"$5\r\nvalue\r\n")
+        call(b"*2\r\n$4\r\nECHO\r\n$8\r\nover-tls\r\n", b"$8\r\nover-tls\r\n")
+        call(b"*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$6\r\npython\r\n", b"+OK\r\n")
+        call(b"*2\r\n$6\r\nCLIENT\r\n$7\r\nGETNAME\r\n", b"$6\r\npython\r\n")
         call(b"*1\r\n$4\r\nPING\r\n" * 3, b"+PONG\r\n" * 3)
         print(tls.version(), tls.cipher()[0])
 )";
@@ -223,18 +225,13 @@ TEST_F(TlsClientsTest, RedisCliSpeaksRespOverTls) {
   Run({"redis-cli", "--help"}, &help);
   ASSERT_NE(help.find("--tls"), std::string::npos)
       << "this redis-cli was built without TLS (Debian's has --tls):\n" << help;
-  const std::vector<std::string> cli = {"redis-cli", "--tls", "--cacert", *ca_, "-h", "127.0.0.1",
-                                        "-p", Port("cache")};
-  auto command = [&cli](std::vector<std::string> args) {
-    std::vector<std::string> argv = cli;
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string out;
-    EXPECT_EQ(Run(argv, &out), 0) << out;
-    return out;
-  };
-  EXPECT_EQ(command({"PING"}), "PONG\n");
-  EXPECT_EQ(command({"SET", "cli-key", "over-tls"}), "OK\n");
-  EXPECT_EQ(command({"GET", "cli-key"}), "over-tls\n");
+  // Commands on stdin: one connection runs them all.
+  std::string out;
+  EXPECT_EQ(Run({"redis-cli", "--tls", "--cacert", *ca_, "-h", "127.0.0.1", "-p", Port("cache")},
+                &out, "PING\nECHO over-tls\nCLIENT SETNAME redis-cli\nCLIENT GETNAME\n"),
+            0)
+      << out;
+  EXPECT_EQ(out, "PONG\nover-tls\nOK\nredis-cli\n");
 }
 
 TEST_F(TlsClientsTest, H2loadOverHttpsHasNoFailure) {

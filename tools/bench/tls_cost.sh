@@ -8,6 +8,8 @@
 # a 1 s warm-up run, then the measured run; server CPU (user + system, all threads and children,
 # from schedstat) over the measured run divided by the requests answered (keep-alive) or the
 # handshakes completed (handshake mode).
+# A done/s column below the offered rate means someone fell behind (on a busy 2-CPU machine,
+# usually loadgen: a client handshake costs more CPU than the server's).
 #   keep-alive: --connections connections, GET /plaintext (13-byte body), --rates req/s.
 #   handshake:  --reconnect_every=1 (a new connection and a full handshake per request) at
 #               --handshake_rates req/s over --handshake_connections connections (--resume:
@@ -39,7 +41,7 @@ for arg in "$@"; do
     --suite=*) suite=${arg#*=} ;;
     --profile) profile=true ;;
     --out=*) out=${arg#*=} ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     -*) echo "tls_cost.sh: unknown flag $arg" >&2; exit 2 ;;
     *) contenders+=("$arg") ;;
   esac
@@ -122,11 +124,11 @@ run_load() {
     --tls --tls_ca="$out/tls/ca.crt" "${tls_flags[@]}" "${shape[@]}" --quiet "$@"
 }
 
-declare -A costs=() p99s=() suites=()
+declare -A costs=() p99s=() suites=() rates_done=()
 
 # One measured run of contender $2 in mode $1 at rate $3 (round $4).
 measure() {
-  local mode=$1 c=$2 rate=$3 round=$4 label before after units p99 errors negotiated cost key
+  local mode=$1 c=$2 rate=$3 round=$4 label before after units p99 errors negotiated cost key done
   start_contender "$c"
   run_load "$mode" --rate="$rate" --duration=1s >/dev/null || true
   label=$(echo "$mode-$rate-r$round-$c" | tr '/@' '__')
@@ -145,12 +147,15 @@ measure() {
       | @tsv' "$out/$label.json")
   fi
   cost=$(awk -v c=$((after - before)) -v n="$units" 'BEGIN { printf "%.3f", (n > 0 ? c / n / 1000 : 0) }')
+  # What was achieved: below the offered rate, the client (or the server) fell behind.
+  done=$(jq -r --argjson n "$units" '$n / .duration_s | floor' "$out/$label.json")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\n' "$mode" "$rate" "$round" "$c" "$units" \
     $((after - before)) "$cost" "$p99" "$errors" "$negotiated" >>"$out/tls_cost.tsv"
-  echo "$mode $rate round $round: $c: $cost us per ${mode/keepalive/request} ($units, p99 ${p99} us, errors $errors, $negotiated)" >&2
+  echo "$mode $rate round $round: $c: $cost us per ${mode/keepalive/request} ($units, $done/s, p99 ${p99} us, errors $errors, $negotiated)" >&2
   key="$mode/$rate/$c"
   costs[$key]="${costs[$key]:-} $cost"
   p99s[$key]="${p99s[$key]:-} $p99"
+  rates_done[$key]="${rates_done[$key]:-} $done"
   suites[$key]=$negotiated
 }
 
@@ -178,18 +183,19 @@ profile_run() {
   run_load "$mode" --rate="$rate" --duration=1s >/dev/null || true
   label=$(echo "profile-$mode-$c" | tr '/@' '__')
   pids=$( (echo "$server_pid"; pgrep -P "$server_pid" || true) | paste -sd, -)
-  perf record -q -g -p "$pids" -o "$out/$label.perf" 2>/dev/null &
+  perf record -q -g -p "$pids" -o "$out/$label.perf" 2>"$out/$label.perf.log" &
   local perf_pid=$!
   run_load "$mode" --rate="$rate" --duration="$duration" >/dev/null || true
-  kill -INT "$perf_pid"
+  kill -INT "$perf_pid" 2>/dev/null || true
   wait "$perf_pid" || true
   bench_stop "$server_pid"
+  # (awk, not head: head would stop reading, and pipefail would end the script)
   {
     echo "== $c, $mode at $rate req/s: CPU by library, then the top symbols (self) =="
     perf report -i "$out/$label.perf" --stdio --no-children -g none --sort dso 2>/dev/null \
-      | grep -E '^ +[0-9]' | head -n 6
+      | awk '/^ +[0-9]/ && ++n <= 6'
     perf report -i "$out/$label.perf" --stdio --no-children -g none --sort dso,symbol 2>/dev/null \
-      | grep -E '^ +[0-9]' | sed -E 's/( +-)+ *$//' | head -n 15
+      | sed -E 's/( +-)+ *$//' | awk '/^ +[0-9]/ && ++n <= 15'
   } | tee "$out/$label.top"
 }
 
@@ -201,9 +207,9 @@ measure_mode handshake "${handshake_rate_list[@]}"
 
 # The medians as a Markdown table; ratio to the first contender.
 print_table() {
-  local mode list rate first c key median p99 range
-  echo "| mode | contender | req/s offered | server CPU µs per unit (range) | p99 µs | ratio | negotiated |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+  local mode list rate first c key median p99 range done_median
+  echo "| mode | contender | req/s offered | done/s | server CPU µs per unit (range) | p99 µs | ratio | negotiated |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
   for mode in keepalive handshake; do
     list=("${rate_list[@]}")
     [ "$mode" = keepalive ] || list=("${handshake_rate_list[@]}")
@@ -218,7 +224,10 @@ print_table() {
         [ -n "$first" ] || first=$median
         # shellcheck disable=SC2086
         range=$(printf '%s\n' ${costs[$key]} | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
-        printf '| %s | %s | %s | %.2f (%s) | %.0f | %.3f | %s |\n' "$mode" "$c" "$rate" "$median" \
+        # shellcheck disable=SC2086
+      done_median=$(bench_median ${rates_done[$key]})
+      printf '| %s | %s | %s | %.0f | %.2f (%s) | %.0f | %.3f | %s |\n' "$mode" "$c" "$rate" \
+        "$done_median" "$median" \
           "$range" "$p99" "$(awk -v a="$median" -v b="$first" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
           "${suites[$key]//\// }"
       done

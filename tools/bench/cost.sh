@@ -106,18 +106,6 @@ start_contender() {
   bench_wait_port "$server_port"
 }
 
-# CPU nanoseconds used so far by every thread of process $1 (and, for nginx, its children).
-cpu_ns() {
-  local pids=("$1") total=0 pid task
-  mapfile -t -O 1 pids < <(pgrep -P "$1" || true)
-  for pid in "${pids[@]}"; do
-    for task in /proc/"$pid"/task/*/schedstat; do
-      [ -r "$task" ] && total=$((total + $(cut -d' ' -f1 "$task" 2>/dev/null || echo 0)))
-    done
-  done
-  echo "$total"
-}
-
 run_load() {
   taskset -c 1 "$BENCH_BIN/loadgen" --target="127.0.0.1:$server_port" --protocol="$protocol" \
     --connections="$connections" --size="$size" --rate="$rate" --quiet "$@"
@@ -143,9 +131,9 @@ measure_group() {
         start_contender "$c"
         run_load --duration=1s >/dev/null || true
         label=$(echo "$protocol-$rate-r$round-$c" | tr '/@' '__')
-        before=$(cpu_ns "$server_pid")
+        before=$(bench_cpu_ns "$server_pid")
         run_load --duration="$duration" --json="$out/$label.json" || true
-        after=$(cpu_ns "$server_pid")
+        after=$(bench_cpu_ns "$server_pid")
         bench_stop "$server_pid"
         read -r requests p99 errors < <(jq -r '[.requests, .latency_ns.corrected.p99 / 1000, .errors.total] | @tsv' \
           "$out/$label.json")

@@ -119,6 +119,19 @@ bench_listening_ports() {
   return 1
 }
 
+# CPU nanoseconds used so far by every thread of process $1 and of its children (nginx's workers),
+# from /proc/PID/task/*/schedstat.
+bench_cpu_ns() {
+  local pids=("$1") total=0 pid task
+  mapfile -t -O 1 pids < <(pgrep -P "$1" || true)
+  for pid in "${pids[@]}"; do
+    for task in /proc/"$pid"/task/*/schedstat; do
+      [ -r "$task" ] && total=$((total + $(cut -d' ' -f1 "$task" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+
 # The median of the numbers given as arguments.
 bench_median() {
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

@@ -49,11 +49,13 @@ void ClientConnection::InputBuffer::Clear() {
 }
 
 ClientConnection::ClientConnection(ConnectionHost& host, uint64_t id,
-                                   const core::SocketAddress& target, int64_t quota)
+                                   const core::SocketAddress& target, int64_t quota,
+                                   const TlsPeer* tls_peer)
     : host_(host),
       plan_(host.plan()),
       id_(id),
       target_(target),
+      tls_peer_(tls_peer),
       in_flight_(static_cast<size_t>(std::max(plan_.pipeline, 1))),
       quota_(quota) {}
 
@@ -101,6 +103,59 @@ void ClientConnection::ConnectNow() {
 }
 
 void ClientConnection::OnConnected() {
+  if (plan_.tls != nullptr) {
+    StartTls();
+  } else {
+    OnEstablished();
+  }
+}
+
+void ClientConnection::StartTls() {
+  tcp_connected_ns_ = core::MonotonicNowNs();
+  if (plan_.tls->resume() && tls_session_ == nullptr) {
+    tls_session_ = std::make_unique<TlsSessionSlot>();
+  }
+  auto stream = TlsStream::Start(*plan_.tls, fd_.get(), *tls_peer_, tls_session_.get());
+  if (!stream.ok()) {
+    OnHandshakeFailed(std::string(stream.status().message()));
+    return;
+  }
+  tls_ = std::move(*stream);
+  state_ = State::kHandshaking;
+  ContinueHandshake();
+}
+
+void ClientConnection::ContinueHandshake() {
+  const TlsIo io = tls_->Handshake();
+  if (io == TlsIo::kWantRead || io == TlsIo::kWantWrite) return;  // both edges are watched
+  if (io != TlsIo::kDone) {
+    OnHandshakeFailed(io == TlsIo::kClosed ? "the server closed the connection" : tls_->error());
+    return;
+  }
+  ThreadCounters& counters = host_.counters();
+  const int64_t now = core::MonotonicNowNs();
+  ++counters.handshakes;
+  if (host_.load_started() && now >= plan_.measure_start_ns && now < plan_.measure_end_ns) {
+    ++counters.handshakes_measured;
+  }
+  if (tls_->resumed()) ++counters.resumed;
+  counters.handshake_latency.Record(now - tcp_connected_ns_);
+  if (counters.tls_negotiated.empty()) counters.tls_negotiated = tls_->negotiated();
+  OnEstablished();
+}
+
+void ClientConnection::OnHandshakeFailed(std::string_view reason) {
+  ThreadCounters& counters = host_.counters();
+  if (counters.first_tls_error.empty()) {
+    counters.first_tls_error =
+        absl::StrCat("TLS handshake with ", target_.ToString(), ": ",
+                     absl::string_view(reason.data(), reason.size()));
+  }
+  Bump(counters.live.handshakes_failed);
+  ConnectAttemptFailed(&ErrorCounts::tls_handshake);
+}
+
+void ClientConnection::OnEstablished() {
   state_ = State::kOpen;
   ThreadCounters& counters = host_.counters();
   ++counters.connects;
@@ -120,7 +175,11 @@ void ClientConnection::OnConnectFailed(int error) {
     counters.first_connect_error = absl::StrCat("connect ", target_.ToString(), ": ",
                                                 std::strerror(error));
   }
-  counters.CountError(&ErrorCounts::connect);
+  ConnectAttemptFailed(&ErrorCounts::connect);
+}
+
+void ClientConnection::ConnectAttemptFailed(uint64_t ErrorCounts::*kind) {
+  host_.counters().CountError(kind);
   CloseSocket();
   ++consecutive_failures_;
   if (!first_connect_reported_) {
@@ -156,10 +215,13 @@ void ClientConnection::OnExpire() {
   const int64_t now = host_.loop().now_ns();
   switch (state_) {
     case State::kConnecting:
-      if (now >= connect_started_ns_ + plan_.connect_timeout_ns) {
-        OnConnectFailed(ETIMEDOUT);
-      } else {
+    case State::kHandshaking:
+      if (now < connect_started_ns_ + plan_.connect_timeout_ns) {
         ArmTimer(connect_started_ns_ + plan_.connect_timeout_ns);
+      } else if (state_ == State::kHandshaking) {
+        OnHandshakeFailed("timed out");
+      } else {
+        OnConnectFailed(ETIMEDOUT);
       }
       break;
     case State::kIdle:
@@ -202,8 +264,16 @@ void ClientConnection::HandleEvents(uint32_t events) {
       return;
     }
     OnConnected();
+    if (tls_ != nullptr) events |= EPOLLIN;  // the handshake may have read records past its end
+  } else if (state_ == State::kHandshaking) {
+    ContinueHandshake();
+    events |= EPOLLIN;
   }
   if (state_ != State::kOpen) return;
+  if (tls_ != nullptr) {
+    HandleTlsEvents(events);
+    return;
+  }
   if ((events & EPOLLOUT) != 0 && output_offset_ < output_.size()) {
     Flush();
     if (state_ != State::kOpen) return;
@@ -211,32 +281,104 @@ void ClientConnection::HandleEvents(uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) ReadInput();
 }
 
+// Under TLS a read may wait for the socket to be writable and a write for it to be readable:
+// each direction retries on the other's edge too.
+void ClientConnection::HandleTlsEvents(uint32_t events) {
+  const bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  const bool writable = (events & EPOLLOUT) != 0;
+  if (output_offset_ < output_.size() && (writable || (readable && tls_write_wants_read_))) {
+    Flush();
+    if (state_ != State::kOpen) return;
+  }
+  if (readable || (writable && tls_read_wants_write_)) ReadInput();
+}
+
 void ClientConnection::HandleReady() { ReadInput(); }
+
+uint64_t ErrorCounts::*ClientConnection::FailureKind(Transfer transfer) {
+  return transfer == Transfer::kBroken ? &ErrorCounts::protocol : &ErrorCounts::reset;
+}
+
+ClientConnection::Transfer ClientConnection::FromTls(TlsIo io) {
+  switch (io) {
+    case TlsIo::kDone:
+      return Transfer::kMoved;
+    case TlsIo::kWantRead:
+    case TlsIo::kWantWrite:
+      return Transfer::kAgain;
+    case TlsIo::kClosed:
+      return Transfer::kEof;
+    case TlsIo::kReset:
+      return Transfer::kReset;
+    case TlsIo::kFailed:
+      break;
+  }
+  return Transfer::kBroken;
+}
+
+ClientConnection::Transfer ClientConnection::Receive(char* data, size_t capacity, size_t* moved) {
+  if (tls_ != nullptr) {
+    const TlsIo io = tls_->Read(data, capacity, moved);
+    tls_read_wants_write_ = io == TlsIo::kWantWrite;
+    return FromTls(io);
+  }
+  for (;;) {
+    const ssize_t n = recv(fd_.get(), data, capacity, 0);
+    if (n > 0) {
+      *moved = static_cast<size_t>(n);
+      return Transfer::kMoved;
+    }
+    if (n == 0) return Transfer::kEof;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Transfer::kAgain : Transfer::kReset;
+  }
+}
+
+ClientConnection::Transfer ClientConnection::Send(const char* data, size_t size, size_t* moved) {
+  if (tls_ != nullptr) {
+    const TlsIo io = tls_->Write(data, size, moved);
+    tls_write_wants_read_ = io == TlsIo::kWantRead;
+    return FromTls(io);
+  }
+  for (;;) {
+    const ssize_t n = send(fd_.get(), data, size, MSG_NOSIGNAL);
+    if (n > 0) {
+      *moved = static_cast<size_t>(n);
+      return Transfer::kMoved;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Transfer::kAgain
+                                                               : Transfer::kReset;
+  }
+}
 
 void ClientConnection::ReadInput() {
   char* scratch = host_.read_scratch();
   const size_t scratch_bytes = host_.read_scratch_bytes();
   size_t total = 0;
   while (state_ == State::kOpen) {
-    ssize_t n = recv(fd_.get(), scratch, scratch_bytes, 0);
-    if (n > 0) {
-      total += static_cast<size_t>(n);
-      Bump(host_.counters().live.bytes_received, static_cast<uint64_t>(n));
-      OnBytes(scratch, static_cast<size_t>(n));
-      if (total >= kReadBudgetBytes && state_ == State::kOpen) {
-        host_.loop().QueueReady(this);
+    size_t n = 0;
+    const Transfer transfer = Receive(scratch, scratch_bytes, &n);
+    switch (transfer) {
+      case Transfer::kMoved:
+        total += n;
+        Bump(host_.counters().live.bytes_received, n);
+        OnBytes(scratch, n);
+        if (total >= kReadBudgetBytes && state_ == State::kOpen) {
+          host_.loop().QueueReady(this);
+          return;
+        }
+        continue;
+      case Transfer::kAgain:
         return;
-      }
-      continue;
+      case Transfer::kEof:
+        OnEof();
+        return;
+      case Transfer::kReset:
+      case Transfer::kBroken:
+        Fail(FailureKind(transfer));
+        return;
     }
-    if (n == 0) {
-      OnEof();
-      return;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-    Fail(&ErrorCounts::reset);
-    return;
   }
 }
 
@@ -400,16 +542,15 @@ void ClientConnection::TrySend() {
 
 void ClientConnection::Flush() {
   while (output_offset_ < output_.size()) {
-    ssize_t n = send(fd_.get(), output_.data() + output_offset_, output_.size() - output_offset_,
-                     MSG_NOSIGNAL);
-    if (n > 0) {
-      output_offset_ += static_cast<size_t>(n);
+    size_t n = 0;
+    const Transfer transfer =
+        Send(output_.data() + output_offset_, output_.size() - output_offset_, &n);
+    if (transfer == Transfer::kMoved) {
+      output_offset_ += n;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT will follow
-    Fail(&ErrorCounts::reset);
-    return;
+    if (transfer != Transfer::kAgain) Fail(FailureKind(transfer));
+    return;  // kAgain: EPOLLOUT (or, under TLS, EPOLLIN) will follow
   }
   output_.clear();
   output_offset_ = 0;
@@ -434,6 +575,11 @@ void ClientConnection::Fail(uint64_t ErrorCounts::*kind) {
 }
 
 void ClientConnection::CloseSocket() {
+  if (tls_ != nullptr) {
+    if (state_ == State::kOpen) tls_->Close();
+    tls_.reset();
+  }
+  tls_read_wants_write_ = tls_write_wants_read_ = false;
   if (fd_.valid()) {
     host_.loop().Remove(fd_.get());
     fd_.reset();

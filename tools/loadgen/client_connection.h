@@ -8,6 +8,10 @@
 // the connect timeout, the reconnect back-off, and the response timeout of the oldest request in
 // flight (a response only records nothing; the timer re-arms from the new oldest when it fires).
 //
+// With TLS (RunPlan::tls) a connect is complete once the handshake is (kHandshaking in between,
+// bounded by the connect timeout); reads and writes then go through the connection's TlsStream.
+// The plaintext path only tests a pointer: it makes no virtual call.
+//
 // Threading: everything runs on the owning thread's loop. Ownership: the LoadThread owns its
 // connections for the whole run (they are reused across reconnects, so pointers stay valid).
 #ifndef SHOAL_TOOLS_LOADGEN_CLIENT_CONNECTION_H_
@@ -29,6 +33,8 @@
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/pacer.h"
 #include "tools/loadgen/timeline.h"
+#include "tools/loadgen/tls_client_context.h"
+#include "tools/loadgen/tls_stream.h"
 
 namespace shoal::loadgen {
 
@@ -46,6 +52,7 @@ struct RunPlan {
   bool timeline = false;
   int64_t reconnect_every = 0;   // > 0: requests per connection, then a new connection
   double ns_per_connect = 0;     // > 0: this thread's connect attempts are spaced this far apart
+  const TlsClientContext* tls = nullptr;  // --tls: this thread's, owned by Run
   // Set when the load starts.
   int64_t start_ns = 0;          // warm-up begins (the open-loop schedule's origin)
   int64_t measure_start_ns = 0;  // requests intended from here on are measured...
@@ -71,6 +78,13 @@ struct ThreadCounters {
   Histogram latency_uncorrected;
   Timeline timeline;
   std::string first_connect_error;
+  // --tls.
+  uint64_t handshakes = 0;
+  uint64_t handshakes_measured = 0;  // completed inside the measurement window
+  uint64_t resumed = 0;
+  Histogram handshake_latency;
+  std::string tls_negotiated;        // of the first handshake
+  std::string first_tls_error;
 
   // Single writer (relaxed load + store), read by the progress reporter.
   struct alignas(64) Live {
@@ -78,6 +92,7 @@ struct ThreadCounters {
     std::atomic<uint64_t> errors{0};
     std::atomic<uint64_t> bytes_received{0};
     std::atomic<int> open{0};
+    std::atomic<uint64_t> handshakes_failed{0};
   } live;
 
   void CountError(uint64_t ErrorCounts::*kind);
@@ -120,9 +135,10 @@ class ClientConnection final : private core::IoHandler,
                                private core::Timer,
                                private PacedClient {
  public:
-  // `quota`: measured requests to send in requests mode (-1 otherwise).
+  // `quota`: measured requests to send in requests mode (-1 otherwise). `tls_peer`: with TLS, what
+  // the target's certificate is checked against (outlives the connection).
   ClientConnection(ConnectionHost& host, uint64_t id, const core::SocketAddress& target,
-                   int64_t quota);
+                   int64_t quota, const TlsPeer* tls_peer);
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -141,7 +157,9 @@ class ClientConnection final : private core::IoHandler,
   uint64_t id() const { return id_; }
 
  private:
-  enum class State { kIdle, kConnecting, kOpen, kClosed };
+  enum class State { kIdle, kConnecting, kHandshaking, kOpen, kClosed };
+  // What one read or write on the socket (or through TLS) did.
+  enum class Transfer { kMoved, kAgain, kEof, kReset, kBroken };
 
   struct InFlight {
     int64_t intended_ns;
@@ -202,8 +220,21 @@ class ClientConnection final : private core::IoHandler,
   // Connects now, or at the next connect slot the rate allows.
   void Connect();
   void ConnectNow();
+  // TCP is connected: the handshake starts, or the connection is open.
   void OnConnected();
+  void StartTls();
+  void ContinueHandshake();
+  void OnEstablished();
   void OnConnectFailed(int error);
+  void OnHandshakeFailed(std::string_view reason);
+  // A connect attempt failed (counted as `kind`): back off and retry, or give up.
+  void ConnectAttemptFailed(uint64_t ErrorCounts::*kind);
+  void HandleTlsEvents(uint32_t events);
+  Transfer Receive(char* data, size_t capacity, size_t* moved);
+  Transfer Send(const char* data, size_t size, size_t* moved);
+  static Transfer FromTls(TlsIo io);
+  // The error a failed transfer counts as (kEof while writing, kReset: reset; kBroken: protocol).
+  static uint64_t ErrorCounts::*FailureKind(Transfer transfer);
   void ReadInput();
   void OnBytes(const char* data, size_t bytes);
   // Decodes the responses at the start of `input`; returns the bytes consumed. May fail the
@@ -231,7 +262,13 @@ class ClientConnection final : private core::IoHandler,
   const RunPlan& plan_;
   const uint64_t id_;
   const core::SocketAddress target_;
+  const TlsPeer* const tls_peer_;
   core::ScopedFd fd_;
+  std::unique_ptr<TlsStream> tls_;                 // while the socket is open, with TLS
+  std::unique_ptr<TlsSessionSlot> tls_session_;    // --tls_resume: kept across reconnects
+  int64_t tcp_connected_ns_ = 0;
+  bool tls_read_wants_write_ = false;
+  bool tls_write_wants_read_ = false;
   State state_ = State::kIdle;
   std::unique_ptr<Codec> codec_;
   InFlightQueue in_flight_;

@@ -15,6 +15,7 @@ struct ErrorCounts {
   uint64_t mismatch = 0;  // a response differed from its request (--verify)
   uint64_t status = 0;    // http: non-2xx; resp: an error reply
   uint64_t protocol = 0;  // unparseable response, wrong length, unsolicited bytes
+  uint64_t tls_handshake = 0;  // --tls: the handshake failed (verification, alert) or timed out
 
   // Every kind with its name, in the order the reports show them.
   template <typename Fn>
@@ -26,8 +27,11 @@ struct ErrorCounts {
     fn(std::string_view("mismatch"), mismatch);
     fn(std::string_view("status"), status);
     fn(std::string_view("protocol"), protocol);
+    fn(std::string_view("tls_handshake"), tls_handshake);
   }
-  uint64_t total() const { return connect + reset + timeout + eof + mismatch + status + protocol; }
+  uint64_t total() const {
+    return connect + reset + timeout + eof + mismatch + status + protocol + tls_handshake;
+  }
   void Add(const ErrorCounts& other) {
     connect += other.connect;
     reset += other.reset;
@@ -36,6 +40,7 @@ struct ErrorCounts {
     mismatch += other.mismatch;
     status += other.status;
     protocol += other.protocol;
+    tls_handshake += other.tls_handshake;
   }
 };
 

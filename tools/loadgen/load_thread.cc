@@ -44,8 +44,9 @@ absl::Status LoadThread::Init() {
   return absl::OkStatus();
 }
 
-void LoadThread::AddConnection(uint64_t id, const core::SocketAddress& target, int64_t quota) {
-  pending_.push_back({id, target, quota});
+void LoadThread::AddConnection(uint64_t id, const core::SocketAddress& target, int64_t quota,
+                               const TlsPeer* tls_peer) {
+  pending_.push_back({id, target, quota, tls_peer});
 }
 
 void LoadThread::Launch() {
@@ -63,7 +64,8 @@ void LoadThread::Join() {
 void LoadThread::BeginConnecting() {
   connections_.reserve(pending_.size());
   for (const auto& p : pending_) {
-    connections_.push_back(std::make_unique<ClientConnection>(*this, p.id, p.target, p.quota));
+    connections_.push_back(std::make_unique<ClientConnection>(*this, p.id, p.target, p.quota,
+                                                              p.tls_peer));
   }
   pending_.clear();
   if (connections_.empty()) {

@@ -49,7 +49,9 @@ class LoadThread final : public ConnectionHost {
 
   // Creates the loop (and the pacer for the open loop).
   absl::Status Init();
-  void AddConnection(uint64_t id, const core::SocketAddress& target, int64_t quota);
+  // `tls_peer`: with TLS, the target's (outlives the thread); else nullptr.
+  void AddConnection(uint64_t id, const core::SocketAddress& target, int64_t quota,
+                     const TlsPeer* tls_peer);
   void Launch();
   void Join();
   core::EventLoop& event_loop() { return *loop_; }
@@ -97,6 +99,7 @@ class LoadThread final : public ConnectionHost {
     uint64_t id;
     core::SocketAddress target;
     int64_t quota;
+    const TlsPeer* tls_peer;
   };
   std::vector<PendingConnection> pending_;
   std::vector<std::unique_ptr<ClientConnection>> connections_;

@@ -77,6 +77,11 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.timeout_ns <= 0 || options.connect_timeout_ns <= 0) {
     return absl::InvalidArgumentError("--timeout and --connect_timeout must be > 0");
   }
+  if (!options.tls.enabled && (!options.tls.ca_file.empty() || !options.tls.server_name.empty() ||
+                               !options.tls.version.empty() || !options.tls.ciphers.empty() ||
+                               options.tls.resume)) {
+    return absl::InvalidArgumentError("--tls_* options need --tls");
+  }
   if (options.protocol == server::kEchoName && options.size > 0xffffffffull) {
     return absl::InvalidArgumentError("--size must fit the echo frame's 32-bit length");
   }
@@ -120,12 +125,25 @@ absl::StatusOr<Result> Run(const Options& options) {
   plan.nodelay = options.nodelay;
   plan.reconnect_every = options.reconnect_every;
   plan.timeline = options.timeline;
+  std::vector<TlsPeer> tls_peers;
+  if (options.tls.enabled) {
+    for (const auto& target : options.targets) {
+      tls_peers.push_back(TlsPeerFor(options.tls, HostOf(target)));
+    }
+  }
 
   const int thread_count = std::min(options.threads, options.connections);
   if (options.connect_rate > 0) plan.ns_per_connect = 1e9 * thread_count / options.connect_rate;
   RunControl control;
+  std::vector<std::unique_ptr<TlsClientContext>> tls_contexts;  // one per thread
   std::vector<std::unique_ptr<LoadThread>> threads;
   for (int t = 0; t < thread_count; ++t) {
+    if (options.tls.enabled) {
+      auto context = TlsClientContext::Create(options.tls);
+      if (!context.ok()) return context.status();
+      tls_contexts.push_back(std::move(*context));
+      plan.tls = tls_contexts.back().get();
+    }
     threads.push_back(std::make_unique<LoadThread>(plan, control));
     if (auto status = threads.back()->Init(); !status.ok()) return status;
   }
@@ -135,8 +153,10 @@ absl::StatusOr<Result> Run(const Options& options) {
     if (plan.requests_mode) {
       quota = total_requests / options.connections + (i < total_requests % options.connections);
     }
+    const size_t target = static_cast<size_t>(i) % targets->size();
     threads[static_cast<size_t>(i % thread_count)]->AddConnection(
-        static_cast<uint64_t>(i), (*targets)[static_cast<size_t>(i) % targets->size()], quota);
+        static_cast<uint64_t>(i), (*targets)[target], quota,
+        options.tls.enabled ? &tls_peers[target] : nullptr);
   }
   for (auto& thread : threads) thread->Launch();
   auto post_all = [&threads](auto method) {
@@ -164,7 +184,11 @@ absl::StatusOr<Result> Run(const Options& options) {
     control.changed.wait(lock, [&] { return control.threads_connected == thread_count; });
   }
   const int open_at_start = live_open();
-  if (open_at_start == 0) {
+  uint64_t handshakes_failed = 0;
+  for (auto& thread : threads) {
+    handshakes_failed += thread->counters().live.handshakes_failed.load(std::memory_order_relaxed);
+  }
+  if (open_at_start == 0 && handshakes_failed == 0) {
     shutdown();
     std::string error;
     for (auto& thread : threads) {
@@ -272,6 +296,12 @@ absl::StatusOr<Result> Run(const Options& options) {
     result.latency.Merge(c.latency);
     result.latency_uncorrected.Merge(c.latency_uncorrected);
     result.timeline.Merge(c.timeline);
+    result.tls.handshakes += c.handshakes;
+    result.tls.handshakes_measured += c.handshakes_measured;
+    result.tls.resumed += c.resumed;
+    result.tls.latency.Merge(c.handshake_latency);
+    if (result.tls.negotiated.empty()) result.tls.negotiated = c.tls_negotiated;
+    if (result.tls.first_error.empty()) result.tls.first_error = c.first_tls_error;
     last_response_ns = std::max(last_response_ns, c.last_measured_response_ns);
   }
   result.timeline.FillConnections(open_at_start);

@@ -43,6 +43,7 @@
 #include "tools/loadgen/histogram.h"
 #include "tools/loadgen/rate_schedule.h"
 #include "tools/loadgen/timeline.h"
+#include "tools/loadgen/tls_client_context.h"
 
 namespace shoal::loadgen {
 
@@ -75,6 +76,7 @@ struct Options {
   int64_t reconnect_every = 0;       // > 0: requests per connection, then close and reconnect
   double connect_rate = 0;           // > 0: connect attempts/s in total; 0 = unlimited
   bool timeline = false;             // keep Result::timeline (second by second)
+  TlsOptions tls;                    // --tls and its options
   // When set: the server's cumulative CPU seconds, read when the measurement starts and when
   // every measured response is in (on Run's thread): Result::server_cpu_seconds.
   std::function<absl::StatusOr<double>()> server_cpu;
@@ -85,6 +87,16 @@ struct Options {
   std::function<void(int connections_open)> on_hold;
 };
 
+
+// The handshakes of a --tls run.
+struct TlsFigures {
+  uint64_t handshakes = 0;           // completed, the whole run (first connects included)
+  uint64_t handshakes_measured = 0;  // completed inside the measurement window
+  uint64_t resumed = 0;              // of `handshakes`, sessions resumed (--tls_resume)
+  Histogram latency;                 // TCP connected -> handshake done, ns
+  std::string negotiated;            // version and cipher of the first handshake
+  std::string first_error;           // why the first failed handshake failed
+};
 
 struct Result {
   Options options;                       // what ran (callbacks cleared)
@@ -107,6 +119,7 @@ struct Result {
   ErrorCounts errors;
   Histogram latency;                     // corrected: from the intended send time, ns
   Histogram latency_uncorrected;         // from the actual send time, ns
+  TlsFigures tls;                        // with options.tls.enabled
   // The server's CPU time (user + system) over the measurement window, when it was measured
   // (--server_pid, --server_metrics).
   std::optional<double> server_cpu_seconds;
@@ -128,6 +141,9 @@ struct Result {
     return duration_s > 0 ? bytes_received / duration_s : 0;
   }
   double bytes_sent_per_second() const { return duration_s > 0 ? bytes_sent / duration_s : 0; }
+  double handshakes_per_second() const {
+    return duration_s > 0 ? tls.handshakes_measured / duration_s : 0;
+  }
   // Verification failed: with verify, any error at all; without, none of these count.
   bool verification_failed() const { return options.verify && errors.total() > 0; }
 };
@@ -139,8 +155,10 @@ inline constexpr int kConnectBurst = 256;
 absl::StatusOr<std::vector<core::SocketAddress>> ResolveTargets(const Options& options);
 absl::Status ValidateOptions(const Options& options);
 
-// Runs the load. Errors only when nothing can run: invalid options, an unresolvable target, no
-// connection could be established, or a thread/loop could not be created.
+// Runs the load. Errors only when nothing can run: invalid options (a bad --tls_ca too), an
+// unresolvable target, no connection could be established, or a thread/loop could not be
+// created. A TLS handshake that fails is not "no connection": the run goes on, counting them
+// (errors.tls_handshake), so a wrong CA or server name shows in the report.
 absl::StatusOr<Result> Run(const Options& options);
 
 // Exit status for the command line: 0; 1 when verification failed (see Result) or, without

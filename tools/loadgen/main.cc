@@ -58,6 +58,17 @@ ABSL_FLAG(int64_t, reconnect_every, 0, "requests per connection, then it closes 
           "answered) and a new one opens; 0 = keep connections");
 ABSL_FLAG(double, connect_rate, 0, "connect attempts per second in total (first connects and "
           "reconnects); 0 = unlimited");
+ABSL_FLAG(bool, tls, false, "TLS to every target (OpenSSL); the report adds handshakes/s and "
+          "handshake latency");
+ABSL_FLAG(std::string, tls_ca, "", "--tls: verify the server certificate against this CA (PEM); "
+          "without it nothing is verified (a warning says so)");
+ABSL_FLAG(std::string, tls_server_name, "", "--tls: SNI and the name the certificate must carry; "
+          "default: the target's host when it is a name (an IP target is checked as an IP)");
+ABSL_FLAG(std::string, tls_version, "", "--tls: pin the version, 1.2 or 1.3 (default: either)");
+ABSL_FLAG(std::string, tls_ciphers, "", "--tls: offer only these, ':'-separated OpenSSL names "
+          "(TLS_* are TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256; others TLS 1.2 ciphers)");
+ABSL_FLAG(bool, tls_resume, false, "--tls: a reconnect resumes the connection's previous session "
+          "(tickets)");
 ABSL_FLAG(bool, nodelay, true, "TCP_NODELAY on the client sockets");
 ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file ('-' = stdout)");
 ABSL_FLAG(std::string, hgrm, "", "write the (corrected) latency percentile distribution here");
@@ -70,8 +81,8 @@ ABSL_FLAG(bool, mark_signal, false, "SIGUSR1 marks the time it arrives in the --
           "locate an upgrade or a reload)");
 ABSL_FLAG(std::string, assert, "", "assertions on the result, comma-separated METRIC OP VALUE "
           "(e.g. 'p99<2ms,errors==0'; metrics p50 p90 p99 p99.9 p99.99 max mean errors connect "
-          "reset timeout eof mismatch status protocol rps requests lost failed unsent "
-          "cpu_us_per_request); exit 3 when one fails");
+          "reset timeout eof mismatch status protocol tls_handshake rps requests lost failed "
+          "unsent cpu_us_per_request handshakes_per_second); exit 3 when one fails");
 ABSL_FLAG(bool, find_max_rate, false, "search the highest constant open-loop rate meeting --slo "
           "(doubling from --rate or 1000, then bisecting to 5 %); each step runs --duration "
           "(default 2s)");
@@ -137,6 +148,12 @@ absl::StatusOr<lg::Options> OptionsFromFlags() {
   options.nodelay = absl::GetFlag(FLAGS_nodelay);
   options.reconnect_every = absl::GetFlag(FLAGS_reconnect_every);
   options.connect_rate = absl::GetFlag(FLAGS_connect_rate);
+  options.tls.enabled = absl::GetFlag(FLAGS_tls);
+  options.tls.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  options.tls.server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.tls.version = absl::GetFlag(FLAGS_tls_version);
+  options.tls.ciphers = absl::GetFlag(FLAGS_tls_ciphers);
+  options.tls.resume = absl::GetFlag(FLAGS_tls_resume);
   options.timeline =
       !absl::GetFlag(FLAGS_timeline).empty() || !absl::GetFlag(FLAGS_interval_log).empty();
   const std::string duration = absl::GetFlag(FLAGS_duration);
@@ -310,7 +327,8 @@ int main(int argc, char** argv) {
       "loadgen --target=HOST:PORT[,HOST:PORT...] --protocol=echo|http|resp --connections=N "
       "--threads=T (--duration=10s | --requests=N) --size=64 --pipeline=D [--rate=R|A:B:DURATION] "
       "[--warmup=2s] [--verify] [--json=FILE] [--hgrm=FILE] [--timeline=FILE] "
-      "[--assert='p99<2ms,errors==0'] [--find_max_rate --slo='p99<1ms'] [--server_pid=PID]");
+      "[--assert='p99<2ms,errors==0'] [--find_max_rate --slo='p99<1ms'] [--server_pid=PID] "
+      "[--tls [--tls_ca=FILE] [--tls_server_name=NAME]]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::cerr << "loadgen: unexpected argument '" << positional[1] << "'\n";
@@ -320,6 +338,10 @@ int main(int argc, char** argv) {
   if (!options.ok()) {
     std::cerr << "loadgen: " << options.status().message() << "\n";
     return kExitUsage;
+  }
+  if (options->tls.enabled && options->tls.ca_file.empty()) {
+    std::cerr << "loadgen: warning: --tls without --tls_ca: the server certificate is not "
+                 "verified\n";
   }
   std::vector<lg::Assertion> assertions;
   if (!absl::GetFlag(FLAGS_assert).empty()) {

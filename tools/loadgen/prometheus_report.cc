@@ -61,6 +61,21 @@ std::string FormatPrometheus(const Result& r, const PrometheusExtras& extras) {
   e.One("loadgen_connects_total", "counter", "Successful connects.", d(r.connects));
   e.One("loadgen_reconnects_total", "counter", "Connections closed by --reconnect_every.",
         d(r.reconnects));
+  if (r.options.tls.enabled) {
+    e.One("loadgen_tls_handshakes_total", "counter", "TLS handshakes completed.",
+          d(r.tls.handshakes));
+    e.One("loadgen_tls_handshakes_per_second", "gauge",
+          "TLS handshakes completed per second of the window.", r.handshakes_per_second());
+    e.Family("loadgen_tls_handshake_latency_seconds", "gauge",
+             "TLS handshake latency at percentiles (quantile 1 is the maximum).");
+    for (double q : {50.0, 99.0}) {
+      e.Sample("loadgen_tls_handshake_latency_seconds",
+               static_cast<double>(r.tls.latency.ValueAtPercentile(q)) / 1e9,
+               absl::StrFormat("quantile=\"%g\"", q / 100));
+    }
+    e.Sample("loadgen_tls_handshake_latency_seconds", static_cast<double>(r.tls.latency.max()) / 1e9,
+             "quantile=\"1\"");
+  }
   e.Family("loadgen_errors_total", "counter", "Errors by kind.");
   r.errors.ForEachKind([&](std::string_view kind, uint64_t count) {
     e.Sample("loadgen_errors_total", d(count), absl::StrCat("kind=\"", std::string(kind), "\""));

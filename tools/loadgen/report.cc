@@ -73,6 +73,23 @@ std::string LatencyRow(const std::string& label, const Histogram& h) {
   return row;
 }
 
+// The TLS lines of the text summary.
+std::string FormatTlsText(const Result& r) {
+  const TlsFigures& t = r.tls;
+  std::string out = absl::StrFormat(
+      "TLS: %s, certificate %s; %d handshakes (%d resumed), %.2f handshakes/s in the window\n",
+      t.negotiated.empty() ? std::string("no handshake completed") : t.negotiated,
+      r.options.tls.ca_file.empty() ? "not checked" : "checked against --tls_ca", t.handshakes,
+      t.resumed,
+      r.handshakes_per_second());
+  absl::StrAppend(&out, absl::StrFormat("  handshake latency: p50 %s, p99 %s, max %s\n",
+                                        FormatLatency(t.latency.ValueAtPercentile(50)),
+                                        FormatLatency(t.latency.ValueAtPercentile(99)),
+                                        FormatLatency(t.latency.max())));
+  if (!t.first_error.empty()) absl::StrAppend(&out, "  first handshake error: ", t.first_error, "\n");
+  return out;
+}
+
 }  // namespace
 
 std::string FormatLatency(double ns) {
@@ -139,9 +156,13 @@ std::string FormatText(const Result& r) {
                                         FormatBytes(r.bytes_sent_per_second())));
   const ErrorCounts& e = r.errors;
   absl::StrAppend(&out, absl::StrFormat("Errors: %d (connect %d, reset %d, timeout %d, eof %d, "
-                                        "mismatch %d, status %d, protocol %d); lost %d\n",
+                                        "mismatch %d, status %d, protocol %d%s); lost %d\n",
                                         e.total(), e.connect, e.reset, e.timeout, e.eof,
-                                        e.mismatch, e.status, e.protocol, r.lost));
+                                        e.mismatch, e.status, e.protocol,
+                                        o.tls.enabled
+                                            ? absl::StrCat(", tls_handshake ", e.tls_handshake)
+                                            : std::string(),
+                                        r.lost));
   absl::StrAppend(&out, absl::StrFormat("Connections: %d connects, %d reconnects", r.connects,
                                         r.reconnects));
   if (o.reconnect_every > 0) {
@@ -151,6 +172,7 @@ std::string FormatText(const Result& r) {
     absl::StrAppend(&out, absl::StrFormat(", at most %.0f connects/s", o.connect_rate));
   }
   absl::StrAppend(&out, "\n");
+  if (o.tls.enabled) absl::StrAppend(&out, FormatTlsText(r));
   if (auto cpu = r.server_cpu_us_per_request()) {
     absl::StrAppend(&out, absl::StrFormat("Server CPU: %.3fs over the window, %.2f us/request\n",
                                           *r.server_cpu_seconds, *cpu));
@@ -214,11 +236,22 @@ std::string FormatJson(const Result& r) {
     absl::StrAppend(&out, "  \"server_cpu_us_per_request\": ", JsonNumber(*cpu), ",\n");
   }
   absl::StrAppend(&out, "  \"connections_open_at_start\": ", r.connections_open_at_start, ",\n");
+  if (o.tls.enabled) {
+    absl::StrAppend(&out, "  \"tls\": {\"handshakes\": ", r.tls.handshakes,
+                    ", \"handshakes_measured\": ", r.tls.handshakes_measured,
+                    ", \"handshakes_per_second\": ", JsonNumber(r.handshakes_per_second()),
+                    ", \"resumed\": ", r.tls.resumed,
+                    ", \"verified\": ", o.tls.ca_file.empty() ? "false" : "true",
+                    ", \"negotiated\": ", JsonString(r.tls.negotiated),
+                    ", \"first_error\": ", JsonString(r.tls.first_error),
+                    ", \"handshake_latency_ns\": ", LatencyJson(r.tls.latency), "},\n");
+  }
   const ErrorCounts& e = r.errors;
   absl::StrAppend(&out, "  \"errors\": {\"total\": ", e.total(), ", \"connect\": ", e.connect,
                   ", \"reset\": ", e.reset, ", \"timeout\": ", e.timeout, ", \"eof\": ", e.eof,
                   ", \"mismatch\": ", e.mismatch, ", \"status\": ", e.status,
-                  ", \"protocol\": ", e.protocol, "},\n");
+                  ", \"protocol\": ", e.protocol, ", \"tls_handshake\": ", e.tls_handshake,
+                  "},\n");
   absl::StrAppend(&out, "  \"latency_ns\": {\n    \"corrected\": ", LatencyJson(r.latency),
                   ",\n    \"uncorrected\": ", LatencyJson(r.latency_uncorrected), "\n  }\n}\n");
   return out;

@@ -26,7 +26,8 @@ constexpr std::string_view kLatencyMetrics[] = {"p50", "p90", "p99", "p99.9", "p
                                                  "mean"};
 constexpr std::string_view kCountMetrics[] = {
     "errors", "connect", "reset",    "timeout", "eof",    "mismatch",          "status",
-    "protocol", "rps",   "requests", "lost",    "failed", "unsent", "cpu_us_per_request"};
+    "protocol", "tls_handshake", "rps", "requests", "lost", "failed", "unsent",
+    "cpu_us_per_request", "handshakes_per_second"};
 
 bool IsLatency(std::string_view metric) {
   for (auto name : kLatencyMetrics) {
@@ -139,6 +140,7 @@ std::optional<double> MetricValue(const Result& r, std::string_view metric) {
   if (metric == "failed") return as_double(r.failed);
   if (metric == "unsent") return as_double(r.unsent);
   if (metric == "cpu_us_per_request") return r.server_cpu_us_per_request();
+  if (metric == "handshakes_per_second") return r.handshakes_per_second();
   std::optional<double> kind;
   r.errors.ForEachKind([&](std::string_view name, uint64_t count) {
     if (name == metric) kind = as_double(count);

@@ -103,8 +103,13 @@ TransportResult TlsSession::Handshake() {
     return {};
   }
   TransportResult outcome = Outcome(result);
-  // A peer that leaves mid-handshake failed it; it did not end a stream.
-  if (outcome.status == TransportStatus::kClosed) outcome.status = TransportStatus::kReset;
+  if (outcome.status == TransportStatus::kClosed || outcome.status == TransportStatus::kReset) {
+    // A peer that leaves after its ClientHello was answered aborted the handshake (a client that
+    // rejects our certificate sends an alert, then often a reset because our flight is unread):
+    // a TLS failure however the socket ended. Before that it only went away.
+    outcome.status = SSL_get_state(ssl_) != TLS_ST_BEFORE ? TransportStatus::kError
+                                                          : TransportStatus::kReset;
+  }
   return outcome;
 }
 

@@ -35,7 +35,8 @@ class TlsSession {
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
 
-  // Advances the handshake; kDone once it completed (then established() is true).
+  // Advances the handshake; kDone once it completed (then established() is true). A peer that
+  // goes away once its ClientHello was answered is kError (a failed handshake), before that kReset.
   TransportResult Handshake();
   // Up to `size` decrypted bytes into `buffer`.
   TransportResult Read(char* buffer, size_t size);

@@ -28,6 +28,13 @@ using L = ListenerConfig;
 constexpr Reload kLive = Reload::kLive;
 constexpr Reload kRestart = Reload::kRestart;
 
+// The TLS keys' documentation, shared by listeners[].tls and admin.tls.
+constexpr char kTlsCertificateDoc[] = "PEM chain; empty = plaintext; the file is re-read on SIGHUP";
+constexpr char kTlsPrivateKeyDoc[] = "PEM; re-read on SIGHUP with the certificate";
+constexpr char kTlsMinVersionDoc[] = "oldest TLS version accepted";
+constexpr char kTlsAlpnDoc[] =
+    "ALPN protocols; a client offering none of them fails; empty = no ALPN";
+
 const Key<Config> kConfigKeys[] = {
     {"workers",
      CountKey<C, int>{&Member<C, &C::workers>, 0, {0, 1024, " (0 = one per online CPU)"}}, kRestart,
@@ -131,10 +138,10 @@ const Key<Config> kConfigKeys[] = {
      kRestart, "/metrics /healthz /readyz /config"},
     {"admin.tls.certificate",
      StringKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::certificate>, ""},
-     kRestart, "PEM chain; empty = plaintext; the file is re-read on SIGHUP"},
+     kRestart, kTlsCertificateDoc},
     {"admin.tls.private_key",
      StringKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::private_key>, ""},
-     kRestart, "PEM; re-read on SIGHUP with the certificate"},
+     kRestart, kTlsPrivateKeyDoc},
     {"admin.tls.min_version",
      ChoiceKey<C>{"TLS version", &TlsVersionNames,
                   &EnumChoice<&TlsVersionNames, C, &C::admin, &AdminConfig::tls,
@@ -142,10 +149,10 @@ const Key<Config> kConfigKeys[] = {
                   &EnumChoice<&TlsVersionNames, C, &C::admin, &AdminConfig::tls,
                               &ListenerTlsConfig::min_version>::Set,
                   "1.2"},
-     kRestart, "oldest TLS version accepted"},
+     kRestart, kTlsMinVersionDoc},
     {"admin.tls.alpn",
      StringListKey<C>{&Member<C, &C::admin, &AdminConfig::tls, &ListenerTlsConfig::alpn>},
-     kRestart, "ALPN protocols; a client offering none of them fails; empty = no ALPN"},
+     kRestart, kTlsAlpnDoc},
     {"logging.level",
      StringKey<C>{&Member<C, &C::logging, &LoggingConfig::level>, "info", StringRule::kOneOfNames,
                   false, "level", &LogLevelNames},
@@ -189,18 +196,18 @@ const Key<ListenerConfig> kListenerKeys[] = {
      "CIDRs allowed to send PROXY headers (others: proxy_protocol_error); [] = any source"},
     {"tls.certificate",
      StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::certificate>, ""}, kRestart,
-     "PEM chain; empty = plaintext; the file is re-read on SIGHUP"},
+     kTlsCertificateDoc},
     {"tls.private_key",
      StringKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::private_key>, ""}, kRestart,
-     "PEM; re-read on SIGHUP with the certificate"},
+     kTlsPrivateKeyDoc},
     {"tls.min_version",
      ChoiceKey<L>{"TLS version", &TlsVersionNames,
                   &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Get,
                   &EnumChoice<&TlsVersionNames, L, &L::tls, &ListenerTlsConfig::min_version>::Set,
                   "1.2"},
-     kRestart, "oldest TLS version accepted"},
+     kRestart, kTlsMinVersionDoc},
     {"tls.alpn", StringListKey<L>{&Member<L, &L::tls, &ListenerTlsConfig::alpn>}, kRestart,
-     "ALPN protocols; a client offering none of them fails; empty = no ALPN"},
+     kTlsAlpnDoc},
 };
 
 template <typename Record>

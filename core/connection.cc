@@ -91,6 +91,11 @@ void Connection::ForwardInput(uint64_t bytes) {
 void Connection::CloseAfterFlush(CloseReason reason) {
   if (closing_.state != State::kOpen) return;
   closing_.state = State::kFlushing;
+  // A session announcing the last reply (max_age) of a connection that is ending for a drain
+  // closes it for the drain's reason.
+  if (reason == CloseReason::kMaxAge && lifetime_.ending && closing_.draining) {
+    reason = closing_.drain_reason;
+  }
   closing_.pending_reason = reason;
   owner_.loop().CancelReady(this);
   if (output_.empty()) FinishFlushing();
@@ -175,8 +180,23 @@ void Connection::CheckLifetime(int64_t now) {
     MarkEnding();
   } else {
     lifetime_.ending = true;
-    CloseAfterFlush(CloseReason::kMaxAge);
+    CloseAfterFlush(closing_.draining ? closing_.drain_reason : CloseReason::kMaxAge);
   }
+}
+
+void Connection::BeginDrain() {
+  SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
+  const bool idle_between_requests = closing_.state == State::kOpen && !closing_.draining &&
+                                     !clock_.request_in_progress &&
+                                     input_state_.forward_remaining == 0 && !Handshaking();
+  if (idle_between_requests && clock_.last_input_ns >= now_ns() - kRecentInputNs) {
+    lifetime_.ending = true;
+    closing_.draining = true;
+    closing_.drain_reason = CloseReason::kShutdown;
+    ArmDeadline();
+    return;
+  }
+  BeginGracefulEnd(CloseReason::kShutdown);
 }
 
 void Connection::BeginGracefulEnd(CloseReason reason) {

@@ -171,8 +171,12 @@ class Connection final : private SessionContext,
   absl::Status Start(Protocol& protocol);
   // Closes now; queued output is dropped.
   void Close(CloseReason reason) override;
-  // Graceful drain: closes now if nothing is in flight, else once the request in flight is answered.
-  void BeginDrain() { BeginGracefulEnd(CloseReason::kShutdown); }
+  // Graceful drain (reason shutdown): once the request in flight is answered, or now if nothing is
+  // in flight. A connection idle between requests whose input arrived within kRecentInputNs is
+  // treated like one past its age: its next request may already be on the way, so that one is
+  // answered last (HTTP: Connection: close), or it closes once the input is no longer recent;
+  // closing at once would lose that request to our FIN.
+  void BeginDrain();
   // Called by the owner when the worker budget rule no longer blocks it after OnBudgetBlocked.
   void ResumeAfterBudget();
   // Called by the owner after its settings changed: deadlines and watermarks are re-evaluated

@@ -148,14 +148,33 @@ TEST_F(ConnectionCloseTest, ADrainClosesAnIdleConnectionAtOnceWithAFin) {
   EXPECT_TRUE(peer_eof_);
 }
 
-TEST_F(ConnectionCloseTest, ADrainLingersAfterRecentInput) {
+// Input that arrived just now may be followed by the next request: a drain answers that one
+// last, then sends FIN and lingers (more may be in flight).
+TEST_F(ConnectionCloseTest, ADrainAfterRecentInputAnswersTheNextRequestLast) {
   PeerWrite("a\n");
   Turn();
   connection_->BeginDrain();
   EXPECT_EQ(PeerRead(), "a\n");
+  EXPECT_FALSE(peer_eof_) << "input arrived just now: its successor may be on the way";
+  PeerWrite("b\n");
+  Turn();
+  EXPECT_EQ(PeerRead(), "b\n");
   EXPECT_TRUE(peer_eof_);
   EXPECT_TRUE(closes().empty()) << "input arrived just now: more may be in flight";
   ExpectClosedWhenThePeerCloses(CloseReason::kShutdown);
+}
+
+// Without a next request the drain closes once the last input is no longer recent.
+TEST_F(ConnectionCloseTest, ADrainAfterRecentInputClosesOnceItIsNoLongerRecent) {
+  PeerWrite("a\n");
+  Turn();
+  connection_->BeginDrain();
+  EXPECT_EQ(PeerRead(), "a\n");
+  EXPECT_FALSE(peer_eof_);
+  Advance(kSecond / 4 + 1);
+  PeerRead();
+  EXPECT_TRUE(peer_eof_) << "no FIN once the input was no longer recent";
+  EXPECT_EQ(closes(), std::vector<CloseReason>{CloseReason::kShutdown});
 }
 
 }  // namespace

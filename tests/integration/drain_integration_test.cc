@@ -14,6 +14,7 @@
 #include "tests/support/deadline.h"
 #include "tests/support/echo_client.h"
 #include "tests/support/echo_stream.h"
+#include "tests/support/http_client.h"
 #include "tests/support/test_server.h"
 #include "tests/support/worker_placement.h"
 
@@ -180,6 +181,45 @@ TEST(DrainIntegration, DrainEndsAtTheBoundaryOfTheFrameInFlight) {
   EXPECT_LT(drained.at_ns.load(), drain_deadline_ns)
       << "the drain took " << took_ms << " ms: it ran into its deadline (force-close)";
   EXPECT_EQ(s.closed(CloseReason::kShutdown), kConnections) << s.StatsSummary();
+}
+
+// A keep-alive HTTP client that just got a reply may already be sending its next request when the
+// drain begins: that request is answered, last (Connection: close), instead of being lost to our
+// FIN. A connection that never sent anything closes at once.
+TEST(DrainIntegration, ARecentKeepAliveClientGetsItsNextRequestAnsweredLast) {
+  constexpr std::string_view kGet = "GET /plaintext HTTP/1.1\r\nHost: shoal\r\n\r\n";
+  TestServerOptions options;
+  options.protocol = "http";
+  options.workers = 1;
+  ASSERT_OK_AND_ASSIGN(auto server, TestServer::Start(options));
+  TestServer& s = *server;
+  const Deadline deadline = Deadline::In(kTestDeadline);
+
+  RawClient active(s.port(), deadline);
+  RawClient silent(s.port(), deadline);
+  ASSERT_TRUE(active.connected() && silent.connected());
+  ASSERT_TRUE(active.Send(kGet, deadline));
+  auto first = active.ReadResponse(false, deadline);
+  ASSERT_TRUE(first) << active.last_error();
+  EXPECT_NE(first->Header("Connection"), "close");
+
+  DrainResult drained;
+  s.server().Drain(core::MonotonicNowNs() + 5'000'000'000,
+                   [&drained] { drained.done.store(true); });
+  // The one worker starts every connection's drain in one step: once the silent connection is
+  // closed, the active one is draining too.
+  ASSERT_TRUE(silent.WaitForClose(deadline)) << silent.last_error();
+  ASSERT_TRUE(active.Send(kGet, deadline));
+  auto last = active.ReadResponse(false, deadline);
+  ASSERT_TRUE(last) << active.last_error();
+  EXPECT_EQ(last->status, 200);
+  EXPECT_EQ(last->Header("Connection"), "close");
+  EXPECT_TRUE(active.WaitForClose(deadline)) << active.last_error();
+  active.Close();
+  silent.Close();
+  ASSERT_TRUE(WaitFor([&] { return drained.done.load(); }, seconds(10))) << s.StatsSummary();
+  EXPECT_EQ(s.closed(CloseReason::kShutdown), 2u) << s.StatsSummary();
+  EXPECT_EQ(s.requests(), 2u);
 }
 
 }  // namespace

@@ -241,7 +241,10 @@ void Connection::HandleEvents(uint32_t events) {
   SHOAL_ASSERT_IN_LOOP_THREAD(owner_.loop());
   if (closing_.state == State::kClosed) return;
   if (events & EPOLLERR) {
-    Close(CloseReason::kReset);
+    // A reset that ends a handshake already under way (a client rejecting our certificate sends
+    // an alert, then often a reset) is a failed handshake, whichever arrived first.
+    Close(Handshaking() && tls_->ClientHelloAnswered() ? CloseReason::kTlsError
+                                                       : CloseReason::kReset);
     return;
   }
   if (tls_ != nullptr) events = RouteTlsRetries(events);

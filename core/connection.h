@@ -23,9 +23,9 @@
 // through SessionContext::LastReply), or it closes once that input is no longer recent.
 //
 // TLS (UseTls before Start; connection_tls.cc): the handshake runs first, timed like a request by
-// the read deadline (expiry: read_timeout); a failed handshake closes with tls_error (a peer reset
-// or FIN during it: reset / peer_closed), and every close before the handshake completed counts as
-// a failed handshake. Reads drain what OpenSSL holds (they stop only at WANT_READ, never at a short
+// the read deadline (expiry: read_timeout); a failed handshake closes with tls_error, as does a
+// peer that resets or closes once its ClientHello was answered (before that: reset), and every
+// close before the handshake completed counts as a failed handshake. Reads drain what OpenSSL holds (they stop only at WANT_READ, never at a short
 // read), the read budget counts decrypted bytes, and a read or write that needs the other
 // direction (WANT_WRITE / WANT_READ) waits for that readiness. Queued output stays counted until
 // OpenSSL reports its record written, so watermarks and the worker budget see every byte not yet

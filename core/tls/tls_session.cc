@@ -107,11 +107,12 @@ TransportResult TlsSession::Handshake() {
     // A peer that leaves after its ClientHello was answered aborted the handshake (a client that
     // rejects our certificate sends an alert, then often a reset because our flight is unread):
     // a TLS failure however the socket ended. Before that it only went away.
-    outcome.status = SSL_get_state(ssl_) != TLS_ST_BEFORE ? TransportStatus::kError
-                                                          : TransportStatus::kReset;
+    outcome.status = ClientHelloAnswered() ? TransportStatus::kError : TransportStatus::kReset;
   }
   return outcome;
 }
+
+bool TlsSession::ClientHelloAnswered() const { return SSL_get_state(ssl_) != TLS_ST_BEFORE; }
 
 TransportResult TlsSession::Read(char* buffer, size_t size) {
   ERR_clear_error();

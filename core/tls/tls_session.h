@@ -38,6 +38,8 @@ class TlsSession {
   // Advances the handshake; kDone once it completed (then established() is true). A peer that
   // goes away once its ClientHello was answered is kError (a failed handshake), before that kReset.
   TransportResult Handshake();
+  // The peer's ClientHello was answered: a peer that leaves now has aborted a handshake.
+  bool ClientHelloAnswered() const;
   // Up to `size` decrypted bytes into `buffer`.
   TransportResult Read(char* buffer, size_t size);
   // Encrypts and sends up to `data.size()` bytes; kDone with the bytes taken (maybe fewer).

@@ -1,7 +1,11 @@
 // Handshakes that fail or never finish: half a ClientHello then silence, and a connection that
 // sends nothing, are closed at the read timeout (read_timeout); bytes that are not TLS are closed
 // at once (tls_error). Each counts as a failed handshake, while a good client connected
-// meanwhile keeps being served.
+// meanwhile keeps being served. A client that resets the connection once our handshake flight
+// was sent (as clients rejecting our certificate do) has failed the handshake: tls_error.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <string>
 
 #include "gtest/gtest.h"
@@ -76,6 +80,26 @@ TEST(TlsHandshake, AlpnMismatchAndTooOldAVersionFailTheHandshake) {
   EXPECT_EQ((*client)->alpn(), "http/1.1");
   ASSERT_TRUE(WaitFor([&] { return s.handshakes_failed() == 2; }, kTestDeadline));
   EXPECT_EQ(s.server->closed(core::CloseReason::kTlsError), 2u) << s.server->StatsSummary();
+}
+
+TEST(TlsHandshake, AResetAfterOurFlightWasSentIsAFailedHandshake) {
+  auto started = StartTlsServer(TestServerOptions{});
+  ASSERT_TRUE(started.ok()) << started.status();
+  TlsTestServer& s = *started;
+  auto hello = SendPartialClientHello(s.server->port(), 1 << 20);  // the whole ClientHello
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  pollfd readable{hello->get(), POLLIN, 0};
+  ASSERT_EQ(poll(&readable, 1, 10'000), 1) << "no ServerHello";
+  char flight[64];
+  ASSERT_GT(recv(hello->get(), flight, sizeof(flight), 0), 0);  // and leave the rest unread
+  const linger abort_on_close{1, 0};
+  ASSERT_EQ(setsockopt(hello->get(), SOL_SOCKET, SO_LINGER, &abort_on_close,
+                       sizeof(abort_on_close)),
+            0);
+  hello->reset();  // RST
+  ASSERT_TRUE(WaitFor([&] { return s.server->closed_total() == 1; }, kTestDeadline));
+  EXPECT_EQ(s.server->closed(core::CloseReason::kTlsError), 1u) << s.server->StatsSummary();
+  EXPECT_EQ(s.handshakes_failed(), 1u);
 }
 
 }  // namespace
